@@ -1,0 +1,116 @@
+"""Dataset cards: YAML metadata that ``load_dataset`` reads, and a body a reader trusts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from datasets import SplitDict, SplitInfo
+from datasets.info import DatasetInfo, DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from .labels import count_entities, entity_types
+
+if TYPE_CHECKING:
+    from .hub_folder import ConfigData
+
+
+@dataclass
+class DatasetCardInfo:
+    """What a card says about where a dataset comes from."""
+
+    pretty_name: str
+    description: str
+    source: str
+    license: str
+    citation: str = ""
+    language: str = "en"
+    tags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files: dict[str, dict[str, list[str]]]) -> str:
+    """The README.md of a dataset folder; ``files`` maps config -> split -> Parquet paths."""
+    from .hub_folder import SPLIT_ORDER, config_dir, ner_features
+
+    data = DatasetCardData(
+        language=[card.language],
+        license=card.license,
+        pretty_name=card.pretty_name,
+        task_categories=["token-classification"],
+        task_ids=["named-entity-recognition"],
+        tags=["ner", "nerbert-hf", *card.tags],
+    )
+    infos, metadata = {}, {}
+    for config in configs:
+        sub = config_dir(config, len(configs))
+        splits = SplitDict()
+        for split in SPLIT_ORDER:
+            if split in config.splits:
+                splits.add(SplitInfo(name=split, num_examples=len(config.splits[split])))
+        infos[config.name] = DatasetInfo(features=ner_features(config.label_names), config_name=config.name, splits=splits)
+        metadata[config.name] = {
+            "data_files": [{"split": s, "path": f"{sub}/{s}-*"} for s in SPLIT_ORDER if s in files[config.name]]
+        }
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    MetadataConfigs(metadata).to_dataset_card_data(data)
+
+    body = [f"# {card.pretty_name}", "", card.description, ""]
+    first = configs[0].name
+    name_arg = "" if len(configs) == 1 and first == "default" else f', "{first}"'
+    body += [
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'ds = load_dataset("path/to/this/folder/or/owner/repo"{name_arg})',
+        'label_names = ds["train"].features["ner_tags"].feature.names',
+        "```",
+        "",
+        "Features: `tokens` (list of strings) and `ner_tags` (list of `ClassLabel`, IOB2).",
+        "",
+        "## Source and license",
+        "",
+        card.source,
+        "",
+        f"License: `{card.license}`.",
+        "",
+        "## Splits",
+        "",
+    ]
+    rows = []
+    for config in configs:
+        for split in SPLIT_ORDER:
+            if split in config.splits:
+                sents = config.splits[split]
+                ents = sum(count_entities(tags for _, tags in sents).values())
+                rows.append([config.name, split, len(sents), sum(len(t) for t, _ in sents), ents])
+    body += [_table(["config", "split", "sentences", "tokens", "entities"], rows), ""]
+
+    body += ["## Entities per type", ""]
+    for config in configs:
+        present = [s for s in SPLIT_ORDER if s in config.splits]
+        counts = {s: count_entities(tags for _, tags in config.splits[s]) for s in present}
+        type_rows = [[t] + [counts[s].get(t, 0) for s in present] for t in entity_types(config.label_names)]
+        if len(configs) > 1:
+            body += [f"### {config.name}", ""]
+        body += [_table(["type", *present], type_rows), ""]
+        body += [f"Labels (id: name): {', '.join(f'{i}: `{n}`' for i, n in enumerate(config.label_names))}", ""]
+
+    body += ["## Processing", ""]
+    body += [f"- {note}" for note in card.notes]
+    for config in configs:
+        prefix = f"{config.name}: " if len(configs) > 1 else ""
+        body += [f"- {prefix}{note}" for note in config.notes]
+    if card.citation:
+        body += ["", "## Citation", "", "```bibtex", card.citation.strip(), "```"]
+    body += ["", "Built with nerbert-hf (`nerbert-hf data build`).", ""]
+    return str(DatasetCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body)))
