@@ -1,0 +1,284 @@
+"""What the Trainer-based recipes share: argument dataclasses, YAML + CLI parsing, data, trainer set-up."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from torch.utils.data import SequentialSampler
+from transformers import (
+    AutoConfig,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    DataCollatorForTokenClassification,
+    HfArgumentParser,
+    Trainer,
+)
+
+from .alignment import IGNORE_INDEX, align_dataset, count_windowed, merge_word_predictions
+from .errors import NerbertError
+from .metrics import ner_scores
+
+logger = logging.getLogger(__name__)
+
+# Byte-level BPE tokenizers only split pre-tokenised words correctly with a prefix space.
+_PREFIX_SPACE_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "gpt2", "deberta", "mpnet"}
+# Columns the model never sees; the recipes keep them aside to merge predictions back per word.
+ALIGNMENT_COLUMNS = ("word_index", "sentence_index", "window_id", "window_count", "num_words", "unaligned_words")
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(
+        default="bert-base-cased", metadata={"help": "Encoder to fine-tune: a Hub id or a local folder."}
+    )
+    tokenizer_name: str | None = field(default=None, metadata={"help": "Tokenizer, if not the model's."})
+    max_seq_length: int | None = field(
+        default=None, metadata={"help": "Window length in tokens (default: the model's, at most 512)."}
+    )
+    stride: int = field(default=32, metadata={"help": "Most tokens two windows of a long sentence share."})
+
+
+@dataclass
+class DataArguments:
+    dataset_name: str = field(
+        default=None, metadata={"help": "Target dataset: a folder from `nerbert-hf data build` or a Hub id."}
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Config of the target dataset."})
+    setting: str = field(
+        default="target",
+        metadata={"help": "target | source_then_target | joint (CrossNER's three settings).",
+                  "choices": ["target", "source_then_target", "joint"]},
+    )
+    source_dataset_name: str | None = field(default=None, metadata={"help": "Source dataset (e.g. CoNLL-2003)."})
+    source_dataset_config_name: str | None = field(default=None, metadata={"help": "Config of the source dataset."})
+    source_num_train_epochs: float | None = field(
+        default=None, metadata={"help": "Epochs on the source in source_then_target (default: num_train_epochs)."}
+    )
+    joint_target_factor: float | None = field(
+        default=None, metadata={"help": "Upsampling of the target in joint (default: to the source's size)."}
+    )
+    train_fraction: float | None = field(default=None, metadata={"help": "Few-shot: keep this share of train."})
+    shots_per_type: int | None = field(
+        default=None, metadata={"help": "Few-shot: greedy sample with at least k entities per type."}
+    )
+    max_train_samples: int | None = field(default=None, metadata={"help": "Truncate train (for quick runs)."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate validation and test."})
+
+
+@dataclass
+class RecipeArguments:
+    seeds: list[int] | None = field(
+        default=None, metadata={"help": "Run once per seed and report mean and standard deviation."}
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop after N evaluations without validation F1 gain (off by default)."}
+    )
+    eval_mode: str = field(default="default", metadata={"help": "seqeval mode: default or strict.",
+                                                         "choices": ["default", "strict"]})
+
+
+def _yaml_to_argv(values: dict) -> list[str]:
+    argv = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        argv.append(f"--{key}")
+        if isinstance(value, (list, tuple)):
+            argv += [str(v) for v in value]
+        elif isinstance(value, bool):
+            argv.append(str(value).lower())
+        else:
+            argv.append(str(value))
+    return argv
+
+
+# Recipe defaults that differ from TrainingArguments': batches of similar lengths carry little padding
+# (CrossNER politics' random batches are 1.7x their real tokens), and no logging service is assumed.
+RECIPE_DEFAULTS = {"train_sampling_strategy": "group_by_length", "report_to": "none"}
+
+
+def parse_recipe_args(dataclass_types, argv: list[str] | None = None, defaults: dict | None = None):
+    """Parse ``[CONFIG.yaml] [--overrides ...]``: recipe defaults < the YAML's values < the command line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = HfArgumentParser(dataclass_types)
+    known = {f.name for t in dataclass_types for f in dataclasses.fields(t)}
+    prefix = _yaml_to_argv({k: v for k, v in (RECIPE_DEFAULTS if defaults is None else defaults).items() if k in known})
+    if argv and argv[0].endswith((".yaml", ".yml")):
+        path = Path(argv.pop(0))
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise NerbertError(f"{path}: cannot read the recipe config: {err}") from None
+        if not isinstance(values, dict):
+            raise NerbertError(f"{path}: a recipe config is a mapping of argument names to values")
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise NerbertError(f"{path}: unknown argument(s) {', '.join(unknown)}")
+        prefix += _yaml_to_argv(values)
+    # argparse keeps the last value given, so the command line overrides the YAML.
+    return parser.parse_args_into_dataclasses(args=prefix + argv)
+
+
+def load_ner_dataset(name: str, config: str | None = None):
+    """A built dataset folder or Hub id, checked to have ``tokens`` and ClassLabel ``ner_tags``."""
+    from datasets import load_dataset
+
+    try:
+        ds = load_dataset(name, config)
+    except (FileNotFoundError, ValueError) as err:
+        raise NerbertError(f"cannot load dataset {name!r} (config {config!r}): {err}") from None
+    for split, part in ds.items():
+        features = part.features
+        if "tokens" not in features or "ner_tags" not in features or not hasattr(features["ner_tags"], "feature") \
+                or not hasattr(features["ner_tags"].feature, "names"):
+            raise NerbertError(
+                f"dataset {name!r} split {split!r}: expected columns `tokens` and `ner_tags` (ClassLabel); "
+                f"got {list(features)} (build it with `nerbert-hf data build`)"
+            )
+    return ds
+
+
+def label_names(dataset) -> list[str]:
+    return list(dataset.features["ner_tags"].feature.names)
+
+
+def load_tokenizer(name: str):
+    config = AutoConfig.from_pretrained(name)
+    kwargs = {"add_prefix_space": True} if config.model_type in _PREFIX_SPACE_MODELS else {}
+    return AutoTokenizer.from_pretrained(name, **kwargs)
+
+
+def load_model(name: str, labels: list[str]):
+    """The encoder with a token-classification head for ``labels``; a head of another size is replaced."""
+    return AutoModelForTokenClassification.from_pretrained(
+        name,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        ignore_mismatched_sizes=True,
+    )
+
+
+def prepare_split(dataset, tokenizer, model_args: ModelArguments, desc: str, *, sort_by_length: bool = False):
+    """Tokenise into labelled windows (cached by ``datasets``) with a ``length`` column.
+
+    ``sort_by_length`` orders evaluation rows by length so that batches carry little
+    padding; predictions are merged back per word through ``sentence_index``, so
+    the row order does not matter to the scores.
+    """
+    aligned = align_dataset(dataset, tokenizer, max_length=model_args.max_seq_length, stride=model_args.stride,
+                            desc=f"Tokenizing {desc}")
+    windowed = count_windowed(aligned)
+    if windowed:
+        logger.info("%s: %d sentence(s) longer than the window were split into overlapping windows", desc, windowed)
+    aligned = aligned.add_column("length", [len(ids) for ids in aligned["input_ids"]])
+    return aligned.sort("length", reverse=True) if sort_by_length else aligned
+
+
+def model_inputs(aligned):
+    """The aligned rows without the bookkeeping columns the model never sees."""
+    return aligned.remove_columns([c for c in ALIGNMENT_COLUMNS if c in aligned.column_names])
+
+
+def real_tokens(aligned) -> int:
+    return int(sum(len(ids) for ids in aligned["input_ids"]))
+
+
+def _argmax(logits, labels):
+    # Keep only label ids during evaluation: logits of a whole test set need not sit in memory.
+    return logits.argmax(dim=-1)
+
+
+class WordLevelScorer:
+    """``compute_metrics`` that scores words (first-subword predictions merged over windows), never subwords."""
+
+    def __init__(self, dataset, aligned, labels: list[str], mode: str = "default"):
+        self.gold = [[labels[i] for i in tags] for tags in dataset["ner_tags"]]
+        self.lengths = [len(t) for t in dataset["tokens"]]
+        self.sentence_index = aligned["sentence_index"]
+        self.word_index = aligned["word_index"]
+        self.labels = labels
+        self.mode = mode
+        self.last_predictions: list[list[str]] | None = None
+
+    def predict_words(self, predictions) -> list[list[str]]:
+        ids = merge_word_predictions(self.lengths, self.sentence_index, self.word_index, predictions)
+        return [[self.labels[i] for i in row] for row in ids]
+
+    def __call__(self, eval_prediction) -> dict:
+        self.last_predictions = self.predict_words(eval_prediction.predictions)
+        scores = ner_scores(self.gold, self.last_predictions, mode=self.mode)
+        flat = {k: v for k, v in scores.items() if k != "per_type"}
+        flat.update({f"f1_{t}": v["f1"] for t, v in scores["per_type"].items()})
+        return flat
+
+
+class NERTrainer(Trainer):
+    """``Trainer`` whose evaluation keeps the dataset's row order.
+
+    With ``train_sampling_strategy='group_by_length'`` the stock ``Trainer`` also
+    shuffles evaluation rows into length groups, and predictions come back in an
+    order that no longer matches the rows they were computed on.
+    """
+
+    def _get_eval_sampler(self, eval_dataset):
+        if eval_dataset is None or self.args.world_size > 1:
+            return None  # accelerate shards sequentially and gathers back in order
+        return SequentialSampler(eval_dataset)
+
+
+def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, compute_metrics=None, callbacks=None):
+    """An :class:`NERTrainer` with dynamic padding; length-grouped batches come from ``training_args``."""
+    return NERTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_rows,
+        eval_dataset=eval_rows,
+        processing_class=tokenizer,
+        data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX),
+        compute_metrics=compute_metrics,
+        preprocess_logits_for_metrics=_argmax,
+        callbacks=callbacks,
+    )
+
+
+def override(training_args, **changes):
+    """A copy of ``TrainingArguments`` with fields changed (no re-run of its ``__post_init__``)."""
+    args = copy.deepcopy(training_args)
+    for key, value in changes.items():
+        setattr(args, key, value)
+    return args
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    """Write JSON atomically (temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_predictions_conll(path, dataset, predictions: list[list[str]], labels: list[str]) -> None:
+    """``token<TAB>gold<TAB>predicted`` per word, a blank line between sentences; atomic."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for tokens, tags, predicted in zip(dataset["tokens"], dataset["ner_tags"], predictions):
+            for token, tag, pred in zip(tokens, tags, predicted):
+                out.write(f"{token}\t{labels[tag]}\t{pred}\n")
+            out.write("\n")
+    tmp.replace(path)
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0

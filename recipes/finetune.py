@@ -1,0 +1,38 @@
+"""Fine-tune an encoder for NER (CrossNER's target / source_then_target / joint settings, few-shot, seeds).
+
+    python recipes/finetune.py [recipes/configs/crossner_target.yaml] --dataset_name data/crossner \
+        --dataset_config_name politics --output_dir runs/politics
+    accelerate launch --config_file recipes/accelerate_configs/cpu.yaml recipes/finetune.py ...
+
+Every ``TrainingArguments`` option is accepted; a YAML config's values are overridden by the command line.
+"""
+
+import logging
+import sys
+
+from transformers import TrainingArguments
+
+from nerbert_hf.errors import NerbertError
+from nerbert_hf.finetuning import run_finetune
+from nerbert_hf.training import DataArguments, ModelArguments, RecipeArguments, parse_recipe_args
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        model_args, data_args, recipe_args, training_args = parse_recipe_args(
+            (ModelArguments, DataArguments, RecipeArguments, TrainingArguments), argv
+        )
+        results = run_finetune(model_args, data_args, recipe_args, training_args)
+    except (NerbertError, ValueError) as err:
+        print(f"finetune.py: error: {err}", file=sys.stderr)
+        return 1
+    keys = [k for k in results if k.startswith(("test_f1", "test_precision", "test_recall", "train_runtime"))]
+    for key in sorted(keys):
+        if isinstance(results[key], float):
+            print(f"{key} = {results[key]:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
