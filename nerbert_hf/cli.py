@@ -68,7 +68,8 @@ def _data_list(args) -> int:
     from dataset_scripts import DATASETS
 
     for name, spec in sorted(DATASETS.items()):
-        configs = "" if spec.configs == ["default"] else f" (configs: {', '.join(spec.configs)})"
+        shown = spec.configs if len(spec.configs) <= 8 else [*spec.configs[:6], f"... {len(spec.configs)} in all"]
+        configs = "" if spec.configs == ["default"] else f" (configs: {', '.join(shown)})"
         where = "download or --source" if spec.base_url or spec.urls else "--source only"
         print(f"{name:16s} {spec.card.pretty_name}{configs} [{where}]")
     print(f"{'iob':16s} any folder of train*/dev*/test* IOB files [--source only]")
