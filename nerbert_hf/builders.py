@@ -18,9 +18,10 @@ from typing import Callable
 from .cards import DatasetCardInfo
 from .download import cache_root, fetch_all
 from .errors import NerbertError
-from .hub_folder import ConfigData, write_hub_folder
+from .hub_folder import write_hub_folder
 from .iob import IOBFile, read_iob
 from .labels import dataset_labels, labels_for_types, rename_tags, unified_type_map, unify_labels
+from .schema import ConfigData
 
 logger = logging.getLogger(__name__)
 

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from datasets import SplitDict, SplitInfo
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .labels import count_entities, entity_types
-
-if TYPE_CHECKING:
-    from .hub_folder import ConfigData
+from .schema import SPLIT_ORDER, ConfigData, config_dir, ner_features
 
 
 @dataclass
@@ -38,8 +34,6 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files: dict[str, dict[str, list[str]]]) -> str:
     """The README.md of a dataset folder; ``files`` maps config -> split -> Parquet paths."""
-    from .hub_folder import SPLIT_ORDER, config_dir, ner_features
-
     data = DatasetCardData(
         language=[card.language],
         license=card.license,

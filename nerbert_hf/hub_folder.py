@@ -12,38 +12,15 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features, List, Value
 
 from .cards import DatasetCardInfo, render_dataset_card
+from .schema import SPLIT_ORDER, ConfigData, config_dir, ner_features
 
 logger = logging.getLogger(__name__)
-
-SPLIT_ORDER = ("train", "validation", "test")
-
-
-@dataclass
-class ConfigData:
-    """One config of a dataset: its label list and its splits of (tokens, IOB2 tags)."""
-
-    name: str
-    label_names: list[str]
-    splits: dict[str, list[tuple[list[str], list[str]]]]
-    notes: list[str] = field(default_factory=list)
-
-
-def ner_features(label_names: list[str]) -> Features:
-    return Features({"tokens": List(Value("string")), "ner_tags": List(ClassLabel(names=label_names))})
-
-
-def config_dir(config: ConfigData, n_configs: int) -> str:
-    """Where a config's files live: 'data' for a single default config, else its name."""
-    return "data" if n_configs == 1 and config.name == "default" else config.name
-
 
 def _write_split(rows, label_names: list[str], where: str, directory: Path, split: str, shard_rows: int) -> list[str]:
     label2id = {label: i for i, label in enumerate(label_names)}

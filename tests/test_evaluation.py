@@ -24,7 +24,8 @@ from nerbert_hf.evaluation import (
     type_map_via_unified,
     write_matrix,
 )
-from nerbert_hf.hub_folder import ConfigData, write_hub_folder
+from nerbert_hf.hub_folder import write_hub_folder
+from nerbert_hf.schema import ConfigData
 from nerbert_hf.labels import labels_for_types
 from nerbert_hf.metrics import ner_scores
 

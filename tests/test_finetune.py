@@ -180,3 +180,21 @@ def test_early_stopping_keeps_best(tiny_model, crossner, tmp_path):
 def test_missing_dataset_is_a_clear_error(tmp_path, capsys):
     assert finetune.main(["--dataset_name", str(tmp_path / "nope"), "--output_dir", str(tmp_path / "o")]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_same_recipe_under_accelerate_launch(tiny_model, crossner, tmp_path):
+    import os
+    import subprocess
+
+    out = tmp_path / "acc"
+    repo = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+         str(repo / "recipes" / "accelerate_configs" / "cpu.yaml"), str(repo / "recipes" / "finetune.py"),
+         "--model_name_or_path", str(tiny_model), "--dataset_name", str(crossner), "--dataset_config_name",
+         "politics", "--output_dir", str(out), "--num_train_epochs", "1", "--max_train_samples", "8",
+         "--max_eval_samples", "8", "--save_strategy", "no"],
+        capture_output=True, text=True, env={**os.environ, "ACCELERATE_USE_CPU": "true"}, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 0.0 <= json.loads((out / "all_results.json").read_text())["test_f1"] <= 1.0
