@@ -143,8 +143,10 @@ def test_data_list_names_every_dataset(capsys):
 
 
 @pytest.fixture
-def http_root(tmp_path):
+def http_root(tmp_path, monkeypatch):
     """A loopback HTTP server over a folder, standing in for a dataset's public host."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):  # CI runs offline; this server is local
+        monkeypatch.delenv(var, raising=False)
     root = tmp_path / "www"
     root.mkdir()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
