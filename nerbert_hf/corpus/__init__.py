@@ -1,0 +1,1 @@
+"""The NER-BERT corpus builder: Wikipedia dump + DBpedia Ontology -> typed, filtered, balanced IOB corpus."""
