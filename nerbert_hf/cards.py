@@ -24,6 +24,7 @@ class DatasetCardInfo:
     language: str = "en"
     tags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -49,7 +50,8 @@ def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files:
         for split in SPLIT_ORDER:
             if split in config.splits:
                 splits.add(SplitInfo(name=split, num_examples=len(config.splits[split])))
-        infos[config.name] = DatasetInfo(features=ner_features(config.label_names), config_name=config.name, splits=splits)
+        infos[config.name] = DatasetInfo(features=ner_features(config.label_names, config.extra_features),
+                                         config_name=config.name, splits=splits)
         metadata[config.name] = {
             "data_files": [{"split": s, "path": f"{sub}/{s}-*"} for s in SPLIT_ORDER if s in files[config.name]]
         }
@@ -85,14 +87,14 @@ def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files:
         for split in SPLIT_ORDER:
             if split in config.splits:
                 sents = config.splits[split]
-                ents = sum(count_entities(tags for _, tags in sents).values())
-                rows.append([config.name, split, len(sents), sum(len(t) for t, _ in sents), ents])
+                ents = sum(count_entities(row[1] for row in sents).values())
+                rows.append([config.name, split, len(sents), sum(len(row[0]) for row in sents), ents])
     body += [_table(["config", "split", "sentences", "tokens", "entities"], rows), ""]
 
     body += ["## Entities per type", ""]
     for config in configs:
         present = [s for s in SPLIT_ORDER if s in config.splits]
-        counts = {s: count_entities(tags for _, tags in config.splits[s]) for s in present}
+        counts = {s: count_entities(row[1] for row in config.splits[s]) for s in present}
         type_rows = [[t] + [counts[s].get(t, 0) for s in present] for t in entity_types(config.label_names)]
         if len(configs) > 1:
             body += [f"### {config.name}", ""]
@@ -104,6 +106,8 @@ def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files:
     for config in configs:
         prefix = f"{config.name}: " if len(configs) > 1 else ""
         body += [f"- {prefix}{note}" for note in config.notes]
+    for section in card.sections:
+        body += ["", section]
     if card.citation:
         body += ["", "## Citation", "", "```bibtex", card.citation.strip(), "```"]
     body += ["", "Built with nerbert-hf (`nerbert-hf data build`).", ""]

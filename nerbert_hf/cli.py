@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from .corpus.cli import add_corpus_commands
 from .errors import NerbertError
 
 logger = logging.getLogger("nerbert_hf")
@@ -76,11 +77,104 @@ def _data_list(args) -> int:
     return 0
 
 
+def _add_predict_command(sub) -> None:
+    predict = sub.add_parser(
+        "predict",
+        help="tag text lines with a checkpoint (JSON lines out)",
+        description="Tag each line of FILE (or stdin) with a token-classification checkpoint, in batches. One JSON "
+        'object per input line: {"line", "text", "entities": [{"entity", "type", "score", "start", "end"}]}, '
+        "with character offsets into the line. Custom model code (trust_remote_code) is never run.",
+    )
+    predict.add_argument("--model", required=True, help="checkpoint folder or Hub id (OWNER/NAME)")
+    predict.add_argument("file", nargs="?", default="-", help="UTF-8 text file, one text per line (default: stdin)")
+    predict.add_argument("--batch-size", type=int, default=32, help="texts per batch (default 32)")
+    predict.add_argument("--device", default="auto", help="auto (GPU if there is one), cpu, cuda, cuda:1, ...")
+    predict.set_defaults(func=_predict)
+
+
+def _predict(args) -> int:
+    from .predict import run_predict
+
+    return run_predict(args.model, args.file, args.batch_size, device=args.device)
+
+
+def _add_demo_command(sub) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="serve a local web page that highlights entities in pasted text",
+        description="Load one or more checkpoints and serve a page (standard-library HTTP server, no outside "
+        "assets) where you paste text, pick a checkpoint and see its entities highlighted by type with scores.",
+    )
+    demo.add_argument("--model", required=True, action="append", help="checkpoint folder or Hub id; repeat to offer "
+                      "several")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    demo.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    demo.add_argument("--device", default="auto", help="auto (GPU if there is one), cpu, cuda, ...")
+    demo.set_defaults(func=_demo)
+
+
+def _demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.model, host=args.host, port=args.port, device=args.device)
+
+
+def _add_dapt_commands(subparsers) -> None:
+    dapt = subparsers.add_parser("dapt", help="domain-adaptive pre-training corpora (CrossNER)")
+    dapt_sub = dapt.add_subparsers(dest="dapt_command", required=True)
+    corpus = dapt_sub.add_parser(
+        "corpus",
+        help="build CrossNER's entity-level, task-level and integrated corpora from a domain corpus",
+        description="Split a domain corpus (a text file, one paragraph or sentence per line, or a datasets folder "
+        "with a text column) into sentences and write CrossNER's corpus levels as configs of one dataset folder: "
+        "entity (sentences with --min-entities mentions of the entity list), task (sentences with an entity of a "
+        "domain-specialised type) and integrated (entity + task twice). Prints the token counts (CrossNER Table 3).",
+    )
+    corpus.add_argument("--corpus", required=True, help="text file (one paragraph or sentence per line) or datasets folder")
+    corpus.add_argument("--corpus-config", help="config of a datasets-folder corpus")
+    corpus.add_argument("--text-column", default="text", help="column of a datasets-folder corpus (default text)")
+    corpus.add_argument("--entities", required=True, nargs="+",
+                        help="entity lists, merged: NER dataset folders (`nerbert-hf data build`; DIR:CONFIG picks a "
+                        "config) or files of `name` / `name<TAB>type` lines (e.g. DBpedia titles)")
+    corpus.add_argument("--entities-config", help="config of NER dataset folders given without :CONFIG, e.g. politics")
+    corpus.add_argument("--entity-splits", nargs="+", default=["train"],
+                        help="splits whose entities form the list (default: train only, so no test entity is used)")
+    corpus.add_argument("--task-types", nargs="+",
+                        help="domain-specialised entity types (default: every type but person/organisation/location/misc)")
+    corpus.add_argument("--min-entities", type=int, default=2,
+                        help="entity mentions a sentence needs for the entity level (default 2)")
+    corpus.add_argument("--unit", choices=["sentence", "line"], default="sentence",
+                        help="split lines into sentences (default) or keep each line whole")
+    corpus.add_argument("--include-domain", action="store_true", help="also write the domain level (every sentence)")
+    corpus.add_argument("--license", default="unknown", help="the corpus's license, for the card (default unknown)")
+    corpus.add_argument("--output", required=True, help="output folder (must not exist unless --overwrite)")
+    corpus.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    corpus.set_defaults(func=_dapt_corpus)
+
+
+def _dapt_corpus(args) -> int:
+    from .domain_corpus import build_corpus_levels, load_entity_lists
+
+    entities = load_entity_lists(args.entities, args.entities_config, args.entity_splits)
+    report = build_corpus_levels(
+        args.corpus, entities, args.output, task_types=args.task_types, min_entities=args.min_entities,
+        unit=args.unit, text_column=args.text_column, corpus_config=args.corpus_config,
+        include_domain=args.include_domain, license=args.license, overwrite=args.overwrite,
+    )
+    print(report.table())
+    print(f"wrote {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nerbert-hf", description="Low-resource NER with the Hugging Face stack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_data_commands(sub)
+    add_corpus_commands(sub)
+    _add_predict_command(sub)
+    _add_demo_command(sub)
+    _add_dapt_commands(sub)
     return parser
 
 

@@ -22,25 +22,29 @@ from .schema import SPLIT_ORDER, ConfigData, config_dir, ner_features
 
 logger = logging.getLogger(__name__)
 
-def _write_split(rows, label_names: list[str], where: str, directory: Path, split: str, shard_rows: int) -> list[str]:
+def _write_split(rows, config: ConfigData, directory: Path, split: str, shard_rows: int) -> list[str]:
+    label_names = config.label_names
     label2id = {label: i for i, label in enumerate(label_names)}
     n_shards = max(1, -(-len(rows) // shard_rows))
     # The schema carries the features as metadata, so load_dataset restores the ClassLabel names.
-    schema = ner_features(label_names).arrow_schema
+    schema = ner_features(label_names, config.extra_features).arrow_schema
     names = []
     for shard in range(n_shards):
         chunk = rows[shard * shard_rows : (shard + 1) * shard_rows]
         ids = []
-        for tokens, tags in chunk:
+        for row in chunk:
             try:
-                ids.append([label2id[t] for t in tags])
+                ids.append([label2id[t] for t in row[1]])
             except KeyError as err:
                 raise ValueError(
-                    f"{where}, split {split!r}: tag {err.args[0]!r} is not in the label list {label_names}"
+                    f"config {config.name!r}, split {split!r}: tag {err.args[0]!r} is not in the label list "
+                    f"{label_names}"
                 ) from None
+        columns = {"tokens": [row[0] for row in chunk], "ner_tags": ids}
+        for k, name in enumerate(config.extra_features, start=2):
+            columns[name] = [row[k] for row in chunk]
         name = f"{split}-{shard:05d}-of-{n_shards:05d}.parquet"
-        table = pa.Table.from_pydict({"tokens": [t for t, _ in chunk], "ner_tags": ids}, schema=schema)
-        pq.write_table(table, directory / name)
+        pq.write_table(pa.Table.from_pydict(columns, schema=schema), directory / name)
         names.append(name)
     return names
 
@@ -83,8 +87,9 @@ def write_hub_folder(
     *,
     overwrite: bool = False,
     shard_rows: int = 500_000,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write every config's splits as Parquet plus a README.md card; return the folder."""
+    """Write every config's splits as Parquet plus a README.md card (and ``extra_files``); return the folder."""
     if not configs:
         raise ValueError("no configs to write")
     for config in configs:
@@ -100,9 +105,10 @@ def write_hub_folder(
             files[config.name] = {}
             for split in SPLIT_ORDER:
                 if split in config.splits:
-                    names = _write_split(config.splits[split], config.label_names, f"config {config.name!r}",
-                                         tmp / sub, split, shard_rows)
+                    names = _write_split(config.splits[split], config, tmp / sub, split, shard_rows)
                     files[config.name][split] = [f"{sub}/{n}" for n in names]
                     logger.info("%s/%s: %d rows", config.name, split, len(config.splits[split]))
         (tmp / "README.md").write_text(render_dataset_card(card, configs, files), encoding="utf-8")
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_bytes(content)
     return output

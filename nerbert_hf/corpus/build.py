@@ -1,0 +1,411 @@
+"""The corpus builder's passes: type articles, tag sentences in resumable shards, select, write.
+
+``corpus types``: one pass over the dump types every article by its infobox
+(DBpedia mappings) and collects the redirect table. ``corpus build``: a pass that
+turns articles into tagged sentences, written in shards of articles so that an
+interrupted build resumes where it stopped; then the paper's selection (§2.3-2.4)
+over all shards, a label scheme, a seeded 90/10 split, and a Hub-ready folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import Value
+from tqdm.auto import tqdm
+
+from ..cards import DatasetCardInfo
+from ..errors import NerbertError
+from ..hub_folder import atomic_output_dir, write_hub_folder
+from ..labels import labels_for_types
+from ..schema import ConfigData
+from .dbpedia import InfoboxMappings, Ontology, TypeIndex, article_type, four_types, merge_rare_classes, \
+    read_instance_types
+from .dump import is_article, is_disambiguation, iter_pages
+from .selection import ENTITY, balance, category_counts, drop_scarce_categories, filter_sentences, relabel, \
+    split_train_validation
+from .sentences import Sentence, load_punkt, tag_paragraph
+from .wikitext import iter_paragraphs, wikitext_to_text
+
+logger = logging.getLogger(__name__)
+
+LABEL_SCHEMES = ("full", "4types", "merged")
+MERGED_TARGET = 200
+NER_BERT_CITATION = """@article{liu2021nerbert,
+  title={NER-BERT: A Pre-trained Model for Low-Resource Entity Tagging},
+  author={Liu, Zihan and Jiang, Feijun and Hu, Yuxiang and Shi, Chen and Fung, Pascale},
+  journal={arXiv preprint arXiv:2112.00405}, year={2021}
+}"""
+
+
+class CorpusError(NerbertError):
+    """Inputs that cannot make a corpus (no usable anchors, inconsistent options)."""
+
+
+# --- corpus types ------------------------------------------------------------------------------------------------
+
+
+def scan_types(dump: Path, mappings: InfoboxMappings | None) -> tuple[list, list, Counter]:
+    """One pass: ``(title, class)`` of typed articles (with ``mappings``), redirects, and page counts."""
+    pairs, redirects, stats = [], [], Counter()
+    bar = tqdm(desc=f"typing {Path(dump).name}", unit=" pages")
+    for page in iter_pages(dump):
+        bar.update()
+        stats["pages"] += 1
+        if page.ns == 0 and page.redirect:
+            redirects.append((page.title, page.redirect))
+            stats["redirects"] += 1
+        elif is_article(page) and not is_disambiguation(page):
+            stats["articles"] += 1
+            cls = article_type(page.text, mappings) if mappings is not None else None
+            if cls is not None:
+                pairs.append((page.title, cls))
+                stats["typed"] += 1
+    bar.close()
+    return pairs, redirects, stats
+
+
+def _table_card(title: str, description: str, configs: dict[str, list[str]]) -> str:
+    lines = ["---", "configs:"]
+    for name, columns in configs.items():
+        lines += [f"- config_name: {name}", "  data_files:", "  - split: train", f"    path: {name}.parquet"]
+    lines += ["---", "", f"# {title}", "", description, ""]
+    for name, columns in configs.items():
+        lines.append(f"- `{name}`: columns {', '.join(f'`{c}`' for c in columns)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_types_folder(output: Path, pairs, redirects, stats: Counter, *, source: str, overwrite: bool = False):
+    """``load_dataset(DIR)`` gives ``title``/``type``; ``load_dataset(DIR, "redirects")`` gives ``title``/``target``."""
+    with atomic_output_dir(output, overwrite=overwrite) as tmp:
+        pq.write_table(pa.table({"title": [t for t, _ in pairs], "type": [c for _, c in pairs]}),
+                       tmp / "default.parquet")
+        pq.write_table(pa.table({"title": [t for t, _ in redirects], "target": [r for _, r in redirects]}),
+                       tmp / "redirects.parquet")
+        description = (
+            f"DBpedia classes of the articles of `{source}`, from their infoboxes through DBpedia's mappings, "
+            f"and the dump's redirect table. {stats['pages']} pages, {stats['articles']} articles, "
+            f"{stats['typed']} typed, {stats['redirects']} redirects. Built with `nerbert-hf corpus types`."
+        )
+        card = _table_card("Article types", description, {"default": ["title", "type"], "redirects": ["title", "target"]})
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+    return output
+
+
+def read_types_folder(folder: Path) -> tuple[list, list]:
+    """The pairs and redirects of a ``corpus types`` folder."""
+    folder = Path(folder)
+    try:
+        types = pq.read_table(folder / "default.parquet").to_pydict()
+        redirects = pq.read_table(folder / "redirects.parquet").to_pydict()
+    except (OSError, pa.ArrowInvalid, KeyError) as err:
+        raise CorpusError(f"--types {folder}: not a `nerbert-hf corpus types` folder ({err})") from None
+    return list(zip(types["title"], types["type"])), list(zip(redirects["title"], redirects["target"]))
+
+
+# --- corpus build: tagging shards ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusOptions:
+    dump: Path
+    ontology: Path
+    output: Path
+    mappings: Path | None = None
+    types: Path | None = None
+    instance_types: Path | None = None
+    punkt: Path | None = None
+    label_scheme: str = "full"
+    min_category_count: int = 10
+    num_proc: int = 1
+    seed: int = 42
+    shard_articles: int = 5000
+    overwrite: bool = False
+
+    def fingerprint(self) -> str:
+        """What a resumed build must share with the interrupted one (inputs that change the shards)."""
+        keep = {k: str(v) for k, v in asdict(self).items() if k in ("dump", "mappings", "types", "instance_types",
+                                                                     "ontology", "punkt", "shard_articles")}
+        for key in ("dump", "mappings", "types", "instance_types", "ontology"):
+            path = getattr(self, key)
+            if path is not None and Path(path).is_file():
+                st = Path(path).stat()
+                keep[key] += f"@{st.st_size}:{int(st.st_mtime)}"
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(index_dir: str, punkt_path: str | None) -> None:
+    _WORKER["index"] = TypeIndex.load(index_dir)
+    _WORKER["punkt"] = load_punkt(punkt_path)
+
+
+def _tag_article(page_id: int, title: str, text: str) -> list[Sentence]:
+    plain, anchors = wikitext_to_text(text)
+    index = _WORKER["index"]
+    targets = sorted({a.target for a in anchors})
+    classes = dict(zip(targets, index.get_many(targets)))
+    out = []
+    for paragraph, inside in iter_paragraphs(plain, anchors):
+        if paragraph.strip():
+            out += tag_paragraph(paragraph, inside, _WORKER["punkt"], classes.get, title=title, page_id=page_id)
+    return out
+
+
+def _tag_batch(batch) -> list[Sentence]:
+    return [s for page_id, title, text in batch for s in _tag_article(page_id, title, text)]
+
+
+def _shard_table(sentences: list[Sentence]) -> pa.Table:
+    return pa.table({
+        "tokens": [s.tokens for s in sentences],
+        "tags": [s.tags for s in sentences],
+        "title": [s.title for s in sentences],
+        "id": [s.page_id for s in sentences],
+    })
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+
+
+def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[list[Path], dict]:
+    """Tag every article into shards of ``shard_articles`` articles under ``work``; resumes finished shards.
+
+    Returns the shard files and the pages and articles read.
+
+    ``work/progress.json`` records, per finished shard, the page count reached, so a
+    resumed pass skips those pages without tagging them again.
+    """
+    progress_path = work / "progress.json"
+    progress = json.loads(progress_path.read_text()) if progress_path.exists() else {"shards": []}
+    done = progress["shards"]
+    start_page = done[-1]["pages"] if done else 0
+    if done:
+        logger.info("resuming: %d shard(s) done, skipping %d pages", len(done), start_page)
+    _init_worker(str(index_dir), str(options.punkt) if options.punkt else None)
+    pool = None
+    if options.num_proc > 1:
+        # Workers load the memory-mapped index and punkt themselves: nothing large is pickled.
+        pool = multiprocessing.get_context("spawn" if os.name == "nt" else "fork").Pool(
+            options.num_proc, _init_worker, (str(index_dir), str(options.punkt) if options.punkt else None))
+    bar = tqdm(desc="tagging", unit=" articles", initial=sum(s["articles"] for s in done))
+    started, tagged = time.perf_counter(), 0
+    try:
+        batch, pages_seen = [], start_page
+        for page in iter_pages(options.dump, start_page=start_page):
+            pages_seen += 1
+            if is_article(page) and not is_disambiguation(page):
+                batch.append((page.id, page.title, page.text))
+            if len(batch) == options.shard_articles:
+                _finish_shard(batch, pages_seen, pool, work, done, progress_path)
+                bar.update(len(batch))
+                tagged += len(batch)
+                bar.set_postfix(articles_per_s=f"{tagged / (time.perf_counter() - started):.0f}")
+                batch = []
+        if batch or not done:
+            _finish_shard(batch, pages_seen, pool, work, done, progress_path)
+            bar.update(len(batch))
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    counted = {"pages": done[-1]["pages"], "articles": sum(s["articles"] for s in done)}
+    return [work / s["file"] for s in done], counted
+
+
+def _finish_shard(batch, pages_seen: int, pool, work: Path, done: list, progress_path: Path) -> None:
+    if pool is None:
+        sentences = _tag_batch(batch)
+    else:
+        # Ordered map over small chunks: the shard's sentence order does not depend on the workers.
+        size = max(1, len(batch) // (len(pool._pool) * 8))
+        chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+        sentences = [s for part in pool.imap(_tag_batch, chunks) for s in part]
+    name = f"raw-{len(done):05d}.parquet"
+    _write_atomic(_shard_table(sentences), work / name)
+    done.append({"file": name, "pages": pages_seen, "articles": len(batch), "sentences": len(sentences)})
+    tmp = progress_path.with_name(".progress.json.tmp")
+    tmp.write_text(json.dumps({"shards": done}, indent=1))
+    tmp.replace(progress_path)
+
+
+def read_shards(paths: list[Path]) -> list[Sentence]:
+    sentences = []
+    for path in paths:
+        columns = pq.read_table(path).to_pydict()
+        sentences += [Sentence(t, g, title, i) for t, g, title, i in
+                      zip(columns["tokens"], columns["tags"], columns["title"], columns["id"])]
+    return sentences
+
+
+# --- corpus build: selection and output ----------------------------------------------------------------------------
+
+
+def scheme_mapping(counts: Counter, ontology: Ontology, scheme: str) -> dict[str, str]:
+    """Lower-cased class label -> label under ``scheme`` (ENTITY stays ENTITY)."""
+    by_lower = {c.lower(): c for c in ontology.classes}
+    labels = [c for c in counts if c != ENTITY]
+    if scheme == "full":
+        return {}
+    if scheme == "4types":
+        return {c: four_types(by_lower.get(c), ontology) for c in labels}
+    merged = merge_rare_classes({by_lower[c]: counts[c] for c in labels if c in by_lower}, ontology, MERGED_TARGET)
+    return {c.lower(): target.lower() for c, target in merged.items()}
+
+
+def _histogram_png(before: Counter, after: Counter) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    names = [c for c, _ in sorted(before.items(), key=lambda kv: -kv[1]) if c != ENTITY]
+    fig = Figure(figsize=(max(6, 0.12 * len(names) + 2), 4), dpi=100)
+    ax = fig.add_subplot()
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], [before[n] for n in names], width=0.4, label="before balancing")
+    ax.bar([x + 0.2 for x in xs], [after.get(n, 0) for n in names], width=0.4, label="after balancing")
+    ax.set_yscale("log")
+    ax.set_xticks(list(xs), names, rotation=90, fontsize=6)
+    ax.set_ylabel("entities")
+    ax.set_title("Entities per category (NER-BERT Figures 1 and 8)")
+    ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def select_and_write(sentences: list[Sentence], options: CorpusOptions, ontology: Ontology, stats: dict) -> Path:
+    """Filters, balancing, label scheme, split, Parquet + card (with Table 1 statistics and histograms)."""
+    raw_counts = category_counts(sentences)
+    if not any(c != ENTITY for c in raw_counts):
+        raise CorpusError(f"{options.dump}: no anchor could be typed: no usable entities for a corpus "
+                          f"({len(sentences)} sentences, {sum(raw_counts.values())} untyped anchors)")
+    sentences, scarce = drop_scarce_categories(sentences, options.min_category_count)
+    kept, report, top = filter_sentences(sentences, options.seed)
+    if not kept:
+        raise CorpusError(f"{options.dump}: no sentence survives the filters (every sentence lacks a typed entity)")
+    before = category_counts(kept)
+    balanced, rates = balance(kept, options.seed)
+    after = category_counts(balanced)
+    mapping = scheme_mapping(after, ontology, options.label_scheme)
+    if mapping:
+        balanced = [replace(s, tags=relabel(s.tags, mapping)) for s in balanced]
+    final = category_counts(balanced)
+    types = [c for c, _ in sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))]
+    train, validation = split_train_validation(balanced, options.seed)
+
+    rows = {split: [(s.tokens, s.tags, s.title, s.page_id) for s in part]
+            for split, part in (("train", train), ("validation", validation))}
+    n_tokens = sum(len(s.tokens) for s in balanced)
+    table1 = [
+        "| examples | tokens | categories | entities |",
+        "|---|---|---|---|",
+        f"| {len(balanced):,} | {n_tokens:,} | {len([t for t in types if t != ENTITY])} | {sum(final.values()):,} |",
+    ]
+    category_rows = ["| category | before balancing | after balancing | rate |", "|---|---|---|---|"]
+    category_rows += [f"| {c} | {before[c]} | {after.get(c, 0)} | {rates.get(c, 1.0):.2f} |"
+                      for c, _ in sorted(before.items(), key=lambda kv: -kv[1])]
+    notes = [
+        f"dump: `{Path(options.dump).name}`: {stats.get('pages', '?')} pages, {stats.get('articles', '?')} articles "
+        f"tagged into {stats.get('sentences', len(sentences))} sentences",
+        f"types from {stats.get('type_source', '?')} with ontology `{Path(options.ontology).name}`",
+        f"categories with fewer than {options.min_category_count} entities relabelled ENTITY "
+        f"(their anchors stay entities, untyped): {', '.join(scarce) if scarce else 'none'}",
+        f"dropped {report.no_typed_entity} sentences with no entity or only ENTITY; dropped "
+        f"{sum(report.frequent_with_entity_labels.values())} sentences whose entities all lie in the top-20 "
+        f"categories ({', '.join(top)}) with 3/4/>4 ENTITY labels (p = 0.3/0.5/0.7)",
+        "balanced by resampling sentences at rate q_E/p_E with p(E) proportional to |E|^0.7 "
+        "(each sentence owned by its rarest category; see `nerbert_hf.corpus.selection.balance`)",
+        f"label scheme `{options.label_scheme}`; seeded ({options.seed}) 90/10 train/validation split",
+    ]
+    card = DatasetCardInfo(
+        pretty_name=f"NER-BERT Wikipedia corpus ({options.label_scheme})",
+        description="Wikipedia sentences whose anchors are typed with the DBpedia Ontology (NER-BERT §2): "
+                    "label = the anchor target's class in lower case, `ENTITY` for an anchor without a class. "
+                    "Columns: `tokens`, `ner_tags` (ClassLabel, IOB2), `title` and `id` of the article.",
+        source="Built with `nerbert-hf corpus build` from a Wikipedia dump and the DBpedia Ontology.",
+        license="cc-by-sa-3.0",
+        citation=NER_BERT_CITATION,
+        tags=["wikipedia", "dbpedia", "ner-bert"],
+        notes=notes,
+        sections=[
+            "## Statistics (NER-BERT Table 1)\n\n" + "\n".join(table1),
+            "## Categories before and after balancing\n\n![entities per category](entities_per_category.png)\n\n"
+            + "\n".join(category_rows),
+        ],
+    )
+    config = ConfigData("default", labels_for_types(types), rows,
+                        extra_features={"title": Value("string"), "id": Value("int64")})
+    return write_hub_folder(options.output, [config], card, overwrite=options.overwrite,
+                            extra_files={"entities_per_category.png": _histogram_png(before, after)})
+
+
+def build_corpus(options: CorpusOptions) -> Path:
+    """The whole ``corpus build``; the shards of an interrupted run are reused."""
+    if options.label_scheme not in LABEL_SCHEMES:
+        raise CorpusError(f"--label-scheme must be one of {', '.join(LABEL_SCHEMES)}, not {options.label_scheme!r}")
+    sources = [s for s in (options.mappings, options.types, options.instance_types) if s is not None]
+    if len(sources) != 1:
+        raise CorpusError("give exactly one of --mappings, --types, --instance-types")
+    output = Path(options.output)
+    if output.exists() and not options.overwrite:
+        raise FileExistsError(f"{output} already exists (pass --overwrite to replace it)")
+    ontology = Ontology.from_owl(options.ontology)
+    load_punkt(options.punkt)  # fail now, not after the typing pass
+    work = output.with_name(f".{output.name}.partial")
+    fingerprint = options.fingerprint()
+    marker = work / "fingerprint"
+    if work.exists() and (not marker.exists() or marker.read_text() != fingerprint):
+        logger.warning("%s holds shards of a build with other inputs: starting over", work)
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    marker.write_text(fingerprint)
+
+    index_dir, stats_path = work / "type_index", work / "stats.json"
+    if stats_path.exists():  # written once the index is complete
+        stats = json.loads(stats_path.read_text())
+    else:
+        stats = {}
+        if options.types is not None:
+            pairs, redirects = read_types_folder(options.types)
+            stats["type_source"] = f"`corpus types` folder `{Path(options.types).name}`"
+        else:
+            mappings = InfoboxMappings.from_xml(options.mappings, ontology) if options.mappings else None
+            pairs, redirects, counted = scan_types(options.dump, mappings)
+            if options.instance_types is not None:
+                pairs = list(read_instance_types(options.instance_types, ontology))
+                stats["type_source"] = f"instance types `{Path(options.instance_types).name}`"
+            else:
+                stats["type_source"] = f"infobox mappings `{Path(options.mappings).name}`"
+        TypeIndex.build(pairs, redirects=redirects, ontology=ontology).save(index_dir, overwrite=True)
+        stats["typed_titles"] = len(pairs)
+        stats["redirects"] = len(redirects)
+        tmp = stats_path.with_name(".stats.json.tmp")
+        tmp.write_text(json.dumps(stats))
+        tmp.replace(stats_path)
+    shards, counted = tag_shards(options, index_dir, work)
+    sentences = read_shards(shards)
+    stats.update(counted, sentences=len(sentences))
+    out = select_and_write(sentences, options, ontology, stats)
+    shutil.rmtree(work)
+    return out
