@@ -256,6 +256,7 @@ def test_corrupt_bz2(tmp_path):
         ("élan vital", "Élan vital"),
         ("ßtraße", "ßtraße"),  # its capital is two letters: MediaWiki leaves it
         ("ǆungla", "Ǆungla"),
+        ("თბილისი", "თბილისი"),  # Georgian: MediaWiki does not capitalise it
         ("iPod", "IPod"),
         ("AT&amp;T", "AT&T"),
         ("Foo&nbsp;bar", "Foo bar"),

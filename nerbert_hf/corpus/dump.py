@@ -105,8 +105,8 @@ class Page:
 
 
 def _ucfirst(s: str) -> str:
-    if not s:
-        return s
+    if not s or "\u10d0" <= s[0] <= "\u10ff":
+        return s  # Georgian Mkhedruli has capitals since Unicode 11, but MediaWiki keeps its titles as they are
     upper = s[0].upper()
     # A letter whose capital is two characters (German ß, Afrikaans ŉ) stays as it is, as in MediaWiki.
     return upper + s[1:] if len(upper) == 1 else s
