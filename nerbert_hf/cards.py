@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datasets import SplitDict, SplitInfo
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from .labels import count_entities, entity_types
+from .labels import entity_types
 from .schema import SPLIT_ORDER, ConfigData, config_dir, ner_features
 
 
@@ -27,14 +28,43 @@ class DatasetCardInfo:
     sections: list[str] = field(default_factory=list)
 
 
+@dataclass
+class SplitStats:
+    """What a card reports of one split: rows, tokens and entities per type."""
+
+    rows: int = 0
+    tokens: int = 0
+    entities: Counter = field(default_factory=Counter)
+
+    def add(self, tokens: list[str], tags: list[str]) -> None:
+        self.rows += 1
+        self.tokens += len(tokens)
+        self.entities.update(t[2:] for t in tags if t.startswith("B-"))
+
+
+def split_stats(rows) -> SplitStats:
+    """Stats of ``(tokens, tags, ...)`` rows."""
+    stats = SplitStats()
+    for row in rows:
+        stats.add(row[0], row[1])
+    return stats
+
+
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files: dict[str, dict[str, list[str]]]) -> str:
-    """The README.md of a dataset folder; ``files`` maps config -> split -> Parquet paths."""
+def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files: dict[str, dict[str, list[str]]],
+                        stats: dict[str, dict[str, SplitStats]] | None = None) -> str:
+    """The README.md of a dataset folder; ``files`` maps config -> split -> Parquet paths.
+
+    ``stats`` (config -> split -> :class:`SplitStats`) is computed from the configs'
+    rows unless given, as it is by writers that stream their rows.
+    """
+    if stats is None:
+        stats = {c.name: {s: split_stats(rows) for s, rows in c.splits.items()} for c in configs}
     data = DatasetCardData(
         language=[card.language],
         license=card.license,
@@ -48,8 +78,8 @@ def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files:
         sub = config_dir(config, len(configs))
         splits = SplitDict()
         for split in SPLIT_ORDER:
-            if split in config.splits:
-                splits.add(SplitInfo(name=split, num_examples=len(config.splits[split])))
+            if split in stats[config.name]:
+                splits.add(SplitInfo(name=split, num_examples=stats[config.name][split].rows))
         infos[config.name] = DatasetInfo(features=ner_features(config.label_names, config.extra_features),
                                          config_name=config.name, splits=splits)
         metadata[config.name] = {
@@ -85,16 +115,15 @@ def render_dataset_card(card: DatasetCardInfo, configs: list[ConfigData], files:
     rows = []
     for config in configs:
         for split in SPLIT_ORDER:
-            if split in config.splits:
-                sents = config.splits[split]
-                ents = sum(count_entities(row[1] for row in sents).values())
-                rows.append([config.name, split, len(sents), sum(len(row[0]) for row in sents), ents])
+            if split in stats[config.name]:
+                st = stats[config.name][split]
+                rows.append([config.name, split, st.rows, st.tokens, sum(st.entities.values())])
     body += [_table(["config", "split", "sentences", "tokens", "entities"], rows), ""]
 
     body += ["## Entities per type", ""]
     for config in configs:
-        present = [s for s in SPLIT_ORDER if s in config.splits]
-        counts = {s: count_entities(row[1] for row in config.splits[s]) for s in present}
+        present = [s for s in SPLIT_ORDER if s in stats[config.name]]
+        counts = {s: stats[config.name][s].entities for s in present}
         type_rows = [[t] + [counts[s].get(t, 0) for s in present] for t in entity_types(config.label_names)]
         if len(configs) > 1:
             body += [f"### {config.name}", ""]

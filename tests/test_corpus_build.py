@@ -156,3 +156,43 @@ def test_bad_inputs_fail_cleanly(inputs, tmp_path, capsys):
     assert not (tmp_path / "o4").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
         "cut.xml.bz2", "o.owl", "plain.xml", "x.xml.bz2"]
+
+
+def test_streamed_selection_equals_the_in_memory_functions(inputs, tmp_path):
+    """The builder's shard-streaming passes make exactly the decisions of `selection`'s in-memory functions."""
+    import random
+
+    from nerbert_hf.corpus.build import _shard_table, _write_atomic, select_and_write
+    from nerbert_hf.corpus.dbpedia import Ontology
+    from nerbert_hf.corpus.selection import balance, drop_scarce_categories, filter_sentences, split_train_validation
+    from nerbert_hf.corpus.sentences import Sentence
+
+    rng = random.Random(0)
+    categories = ["city", "country", "person", "band", "moon", "comet"]
+    sentences = []
+    for i in range(3000):
+        tags = []
+        for _ in range(rng.randint(0, 6)):
+            t = rng.choice(categories[: rng.randint(1, len(categories))] + [ENTITY] * 3)
+            tags += ["O", f"B-{t}"] + [f"I-{t}"] * rng.randint(0, 2)
+        sentences.append(Sentence([f"w{k}" for k in range(len(tags) + 1)], tags + ["O"], f"T{i // 7}", i // 7 + 1))
+    shards = []
+    for k in range(0, len(sentences), 700):
+        path = tmp_path / f"raw-{k:05d}.parquet"
+        _write_atomic(_shard_table(sentences[k:k + 700]), path)
+        shards.append(path)
+    options = CorpusOptions(dump=Path("synthetic.xml"), ontology=inputs["ontology"], output=tmp_path / "out",
+                            min_category_count=150, seed=5)
+    out = select_and_write(shards, options, Ontology.from_owl(inputs["ontology"]), {"sentences": len(sentences)},
+                           shard_rows=500)
+
+    expected, _ = drop_scarce_categories(sentences, 150)
+    expected, _, _ = filter_sentences(expected, 5)
+    expected, _ = balance(expected, 5)
+    train, validation = split_train_validation(expected, 5)
+    ds = load_dataset(str(out))
+    names = ds["train"].features["ner_tags"].feature.names
+    for split, part in (("train", train), ("validation", validation)):
+        got = [(r["tokens"], [names[i] for i in r["ner_tags"]], r["title"], r["id"]) for r in ds[split]]
+        assert got == [(s.tokens, s.tags, s.title, s.page_id) for s in part]
+    assert len(list((out / "data").glob("train-*-of-*.parquet"))) == -(-len(train) // 500)

@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,16 +26,29 @@ import pyarrow.parquet as pq
 from datasets import Value
 from tqdm.auto import tqdm
 
-from ..cards import DatasetCardInfo
+import numpy as np
+
+from ..cards import DatasetCardInfo, SplitStats, render_dataset_card
 from ..errors import NerbertError
-from ..hub_folder import atomic_output_dir, write_hub_folder
+from ..hub_folder import atomic_output_dir
 from ..labels import labels_for_types
-from ..schema import ConfigData
+from ..schema import ConfigData, ner_features
 from .dbpedia import InfoboxMappings, Ontology, TypeIndex, article_type, four_types, merge_rare_classes, \
     read_instance_types
 from .dump import is_article, is_disambiguation, iter_pages
-from .selection import ENTITY, balance, category_counts, drop_scarce_categories, filter_sentences, relabel, \
-    split_train_validation
+from .selection import (
+    ENTITY,
+    balance_copies,
+    balance_rates,
+    drop_probability,
+    has_typed_entity,
+    owner,
+    relabel,
+    scarce_categories,
+    sentence_types,
+    top_categories,
+    validation_mask,
+)
 from .sentences import Sentence, load_punkt, tag_paragraph
 from .wikitext import iter_paragraphs, wikitext_to_text
 
@@ -247,13 +260,10 @@ def _finish_shard(batch, pages_seen: int, pool, work: Path, done: list, progress
     tmp.replace(progress_path)
 
 
-def read_shards(paths: list[Path]) -> list[Sentence]:
-    sentences = []
+def _iter_column(paths: list[Path], column: str):
+    """One column of every shard, one shard in memory at a time, and each shard's row count."""
     for path in paths:
-        columns = pq.read_table(path).to_pydict()
-        sentences += [Sentence(t, g, title, i) for t, g, title, i in
-                      zip(columns["tokens"], columns["tags"], columns["title"], columns["id"])]
-    return sentences
+        yield pq.read_table(path, columns=[column]).column(column).to_pylist()
 
 
 # --- corpus build: selection and output ----------------------------------------------------------------------------
@@ -294,51 +304,159 @@ def _histogram_png(before: Counter, after: Counter) -> bytes:
     return buffer.getvalue()
 
 
-def select_and_write(sentences: list[Sentence], options: CorpusOptions, ontology: Ontology, stats: dict) -> Path:
-    """Filters, balancing, label scheme, split, Parquet + card (with Table 1 statistics and histograms)."""
-    raw_counts = category_counts(sentences)
-    if not any(c != ENTITY for c in raw_counts):
-        raise CorpusError(f"{options.dump}: no anchor could be typed: no usable entities for a corpus "
-                          f"({len(sentences)} sentences, {sum(raw_counts.values())} untyped anchors)")
-    sentences, scarce = drop_scarce_categories(sentences, options.min_category_count)
-    kept, report, top = filter_sentences(sentences, options.seed)
-    if not kept:
-        raise CorpusError(f"{options.dump}: no sentence survives the filters (every sentence lacks a typed entity)")
-    before = category_counts(kept)
-    balanced, rates = balance(kept, options.seed)
-    after = category_counts(balanced)
-    mapping = scheme_mapping(after, ontology, options.label_scheme)
-    if mapping:
-        balanced = [replace(s, tags=relabel(s.tags, mapping)) for s in balanced]
-    final = category_counts(balanced)
-    types = [c for c, _ in sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))]
-    train, validation = split_train_validation(balanced, options.seed)
+def select_and_write(shards: list[Path], options: CorpusOptions, ontology: Ontology, stats: dict,
+                     shard_rows: int = 250_000) -> Path:
+    """Filters, balancing, label scheme, split, Parquet + card, streaming the shards in passes.
 
-    rows = {split: [(s.tokens, s.tags, s.title, s.page_id) for s in part]
-            for split, part in (("train", train), ("validation", validation))}
-    n_tokens = sum(len(s.tokens) for s in balanced)
+    Memory holds one shard, the category counts, and a few bytes per sentence (the
+    keep decisions and copy counts), whatever the corpus size. The decisions are
+    those of :mod:`.selection`'s in-memory functions, drawn in the same order.
+    """
+    raw = Counter()
+    for tags_column in _iter_column(shards, "tags"):
+        for tags in tags_column:
+            raw.update(sentence_types(tags))
+    if not any(c != ENTITY for c in raw):
+        raise CorpusError(f"{options.dump}: no anchor could be typed: no usable entities for a corpus "
+                          f"({stats.get('sentences', 0)} sentences, {sum(raw.values())} untyped anchors)")
+    scarce = scarce_categories(raw, options.min_category_count)
+    scarce_map = dict.fromkeys(scarce, ENTITY)
+
+    def types_of(tags):
+        return [scarce_map.get(t, t) for t in sentence_types(tags)]
+
+    typed_counts, n_typed = Counter(), 0
+    for tags_column in _iter_column(shards, "tags"):
+        for tags in tags_column:
+            types = types_of(tags)
+            if has_typed_entity(types):
+                typed_counts.update(types)
+                n_typed += 1
+    top = top_categories(typed_counts)
+    top_set = set(top)
+
+    rng = np.random.default_rng(options.seed)
+    keep = np.zeros(n_typed, dtype=bool)
+    before, dropped, j = Counter(), Counter(), 0
+    for tags_column in _iter_column(shards, "tags"):
+        typed = [types for types in map(types_of, tags_column) if has_typed_entity(types)]
+        for types, draw in zip(typed, rng.random(len(typed))):  # the same stream as one draw of n_typed
+            if draw < drop_probability(types, top_set):
+                dropped[min(sum(t == ENTITY for t in types), 5)] += 1
+            else:
+                keep[j] = True
+                before.update(types)
+            j += 1
+    if not keep.any():
+        raise CorpusError(f"{options.dump}: no sentence survives the filters (every sentence lacks a typed entity)")
+
+    rates = balance_rates(before)
+    owners = []
+    for tags_column in _iter_column(shards, "tags"):
+        owners += [owner(types, before) for types in map(types_of, tags_column) if has_typed_entity(types)]
+    owners = [o for o, k in zip(owners, keep) if k]
+    copies = balance_copies(owners, rates, options.seed)
+    del owners
+    # after-balancing counts: each kept sentence's entities times its copies
+    after = Counter()
+    kept_index, typed_index = 0, 0
+    for tags_column in _iter_column(shards, "tags"):
+        for types in map(types_of, tags_column):
+            if not has_typed_entity(types):
+                continue
+            if keep[typed_index]:
+                for t in types:
+                    after[t] += int(copies[kept_index])
+                kept_index += 1
+            typed_index += 1
+    mapping = scheme_mapping(after, ontology, options.label_scheme)
+    final = Counter()
+    for category, n in after.items():
+        final[mapping.get(category, category)] += n
+    types_final = [c for c, _ in sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))]
+    labels = labels_for_types(types_final)
+    validation = validation_mask(int(copies.sum()), options.seed)
+    label2id = {label: i for i, label in enumerate(labels)}
+    extra = {"title": Value("string"), "id": Value("int64")}
+    schema = ner_features(labels, extra).arrow_schema
+    full_map = {**scarce_map, **mapping}  # scarce categories are ENTITY in every scheme
+
+    output = Path(options.output)
+    split_stats = {"train": SplitStats(), "validation": SplitStats()}
+    with atomic_output_dir(output, overwrite=options.overwrite) as tmp:
+        (tmp / "data").mkdir()
+        buffers = {"train": [], "validation": []}
+        written = {"train": [], "validation": []}
+
+        def flush(split):
+            rows = buffers[split]
+            if not rows:
+                return
+            name = f"{split}-{len(written[split]):05d}.parquet"
+            columns = {"tokens": [r[0] for r in rows], "ner_tags": [[label2id[t] for t in r[1]] for r in rows],
+                       "title": [r[2] for r in rows], "id": [r[3] for r in rows]}
+            pq.write_table(pa.Table.from_pydict(columns, schema=schema), tmp / "data" / name)
+            written[split].append(name)
+            buffers[split] = []
+
+        row, typed_index, kept_index = 0, 0, 0
+        for path in shards:
+            table = pq.read_table(path).to_pydict()
+            for tokens, tags, title, page_id in zip(table["tokens"], table["tags"], table["title"], table["id"]):
+                if not has_typed_entity(types_of(tags)):
+                    continue
+                if keep[typed_index]:
+                    new_tags = relabel(tags, full_map)
+                    for _ in range(int(copies[kept_index])):
+                        split = "validation" if validation[row] else "train"
+                        buffers[split].append((tokens, new_tags, title, page_id))
+                        split_stats[split].add(tokens, new_tags)
+                        row += 1
+                        if len(buffers[split]) >= shard_rows:
+                            flush(split)
+                    kept_index += 1
+                typed_index += 1
+        for split in buffers:
+            flush(split)
+        files = {}
+        for split, names in written.items():
+            for k, name in enumerate(names):
+                final_name = f"{split}-{k:05d}-of-{len(names):05d}.parquet"
+                (tmp / "data" / name).rename(tmp / "data" / final_name)
+            files[split] = [f"data/{split}-{k:05d}-of-{len(names):05d}.parquet" for k in range(len(names))]
+        card = _corpus_card(options, stats, scarce, top, dropped, n_typed, before, after, rates, final, split_stats)
+        config = ConfigData("default", labels, {}, extra_features=extra)
+        (tmp / "README.md").write_text(
+            render_dataset_card(card, [config], {"default": files}, {"default": split_stats}), encoding="utf-8")
+        (tmp / "entities_per_category.png").write_bytes(_histogram_png(before, after))
+    return output
+
+
+def _corpus_card(options, stats, scarce, top, dropped, n_typed, before, after, rates, final, split_stats):
+    n_rows = sum(s.rows for s in split_stats.values())
+    n_tokens = sum(s.tokens for s in split_stats.values())
     table1 = [
         "| examples | tokens | categories | entities |",
         "|---|---|---|---|",
-        f"| {len(balanced):,} | {n_tokens:,} | {len([t for t in types if t != ENTITY])} | {sum(final.values()):,} |",
+        f"| {n_rows:,} | {n_tokens:,} | {len([t for t in final if t != ENTITY])} | {sum(final.values()):,} |",
     ]
     category_rows = ["| category | before balancing | after balancing | rate |", "|---|---|---|---|"]
     category_rows += [f"| {c} | {before[c]} | {after.get(c, 0)} | {rates.get(c, 1.0):.2f} |"
                       for c, _ in sorted(before.items(), key=lambda kv: -kv[1])]
     notes = [
         f"dump: `{Path(options.dump).name}`: {stats.get('pages', '?')} pages, {stats.get('articles', '?')} articles "
-        f"tagged into {stats.get('sentences', len(sentences))} sentences",
+        f"tagged into {stats.get('sentences', '?')} sentences",
         f"types from {stats.get('type_source', '?')} with ontology `{Path(options.ontology).name}`",
         f"categories with fewer than {options.min_category_count} entities relabelled ENTITY "
         f"(their anchors stay entities, untyped): {', '.join(scarce) if scarce else 'none'}",
-        f"dropped {report.no_typed_entity} sentences with no entity or only ENTITY; dropped "
-        f"{sum(report.frequent_with_entity_labels.values())} sentences whose entities all lie in the top-20 "
-        f"categories ({', '.join(top)}) with 3/4/>4 ENTITY labels (p = 0.3/0.5/0.7)",
+        f"dropped {stats.get('sentences', 0) - n_typed} sentences with no entity or only ENTITY; dropped "
+        f"{sum(dropped.values())} sentences whose entities all lie in the top-20 categories ({', '.join(top)}) "
+        "with 3/4/>4 ENTITY labels (p = 0.3/0.5/0.7)",
         "balanced by resampling sentences at rate q_E/p_E with p(E) proportional to |E|^0.7 "
         "(each sentence owned by its rarest category; see `nerbert_hf.corpus.selection.balance`)",
         f"label scheme `{options.label_scheme}`; seeded ({options.seed}) 90/10 train/validation split",
     ]
-    card = DatasetCardInfo(
+    return DatasetCardInfo(
         pretty_name=f"NER-BERT Wikipedia corpus ({options.label_scheme})",
         description="Wikipedia sentences whose anchors are typed with the DBpedia Ontology (NER-BERT §2): "
                     "label = the anchor target's class in lower case, `ENTITY` for an anchor without a class. "
@@ -354,10 +472,6 @@ def select_and_write(sentences: list[Sentence], options: CorpusOptions, ontology
             + "\n".join(category_rows),
         ],
     )
-    config = ConfigData("default", labels_for_types(types), rows,
-                        extra_features={"title": Value("string"), "id": Value("int64")})
-    return write_hub_folder(options.output, [config], card, overwrite=options.overwrite,
-                            extra_files={"entities_per_category.png": _histogram_png(before, after)})
 
 
 def build_corpus(options: CorpusOptions) -> Path:
@@ -404,8 +518,7 @@ def build_corpus(options: CorpusOptions) -> Path:
         tmp.write_text(json.dumps(stats))
         tmp.replace(stats_path)
     shards, counted = tag_shards(options, index_dir, work)
-    sentences = read_shards(shards)
-    stats.update(counted, sentences=len(sentences))
-    out = select_and_write(sentences, options, ontology, stats)
+    stats.update(counted, sentences=sum(pq.ParquetFile(p).metadata.num_rows for p in shards))
+    out = select_and_write(shards, options, ontology, stats)
     shutil.rmtree(work)
     return out
