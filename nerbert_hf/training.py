@@ -168,6 +168,10 @@ def load_model(name: str, labels: list[str]):
     )
 
 
+def _lengths(batch) -> dict:
+    return {"length": [len(ids) for ids in batch["input_ids"]]}
+
+
 def prepare_split(dataset, tokenizer, model_args: ModelArguments, desc: str, *, sort_by_length: bool = False):
     """Tokenise into labelled windows (cached by ``datasets``) with a ``length`` column.
 
@@ -180,7 +184,8 @@ def prepare_split(dataset, tokenizer, model_args: ModelArguments, desc: str, *, 
     windowed = count_windowed(aligned)
     if windowed:
         logger.info("%s: %d sentence(s) longer than the window were split into overlapping windows", desc, windowed)
-    aligned = aligned.add_column("length", [len(ids) for ids in aligned["input_ids"]])
+    # A batched map, not a Python list of every row's ids: corpus-scale splits stay on disk.
+    aligned = aligned.map(_lengths, batched=True, desc=f"Measuring {desc}")
     return aligned.sort("length", reverse=True) if sort_by_length else aligned
 
 
@@ -190,7 +195,8 @@ def model_inputs(aligned):
 
 
 def real_tokens(aligned) -> int:
-    return int(sum(len(ids) for ids in aligned["input_ids"]))
+    """Non-pad tokens of an aligned split (its ``length`` column)."""
+    return int(sum(aligned["length"]))
 
 
 def _argmax(logits, labels):
