@@ -1,0 +1,41 @@
+"""Domain-adaptive pre-training (CrossNER): masked-LM training on a domain corpus, span-level masking by default.
+
+    python recipes/dapt.py [recipes/configs/dapt_crossner.yaml] --model_name_or_path bert-base-cased \
+        --train_file politics_corpus.txt --masking span --output_dir runs/dapt-politics
+    python recipes/dapt.py --dataset_name data/politics_levels --dataset_config_name integrated ...
+    accelerate launch --config_file recipes/accelerate_configs/cpu.yaml recipes/dapt.py ...
+
+``--masking token|span|whole_word|spanbert``, ``--mlm_probability`` (CrossNER: 0.2), ``--max_seq_length``
+(contiguous blocks, CrossNER: 512) and every ``TrainingArguments`` option are accepted; a YAML config's values
+are overridden by the command line. The output folder loads with ``AutoModelForMaskedLM`` and is a
+``--model_name_or_path`` for ``recipes/finetune.py``.
+"""
+
+import logging
+import sys
+
+from transformers import TrainingArguments
+
+from nerbert_hf.dapt import DAPT_DEFAULTS, DaptDataArguments, DaptModelArguments, run_dapt
+from nerbert_hf.errors import NerbertError
+from nerbert_hf.training import parse_recipe_args
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        model_args, data_args, training_args = parse_recipe_args(
+            (DaptModelArguments, DaptDataArguments, TrainingArguments), argv, defaults=DAPT_DEFAULTS
+        )
+        results = run_dapt(model_args, data_args, training_args)
+    except (NerbertError, ValueError) as err:
+        print(f"dapt.py: error: {err}", file=sys.stderr)
+        return 1
+    for key in ("train_loss", "train_runtime", "train_blocks", "eval_loss", "perplexity"):
+        if isinstance(results.get(key), (int, float)):
+            print(f"{key} = {results[key]:.4f}" if isinstance(results[key], float) else f"{key} = {results[key]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
