@@ -114,7 +114,8 @@ def main() -> int:
 
     speedup = mean(2, "real_tokens_per_second") / mean(1, "real_tokens_per_second")
     ok = speedup >= 1.5 and mean(2, "test_f1") >= mean(1, "test_f1")
-    model = Path(args.model_name_or_path).name if os.path.isdir(args.model_name_or_path) else args.model_name_or_path
+    model = "/".join(Path(args.model_name_or_path).parts[-2:]) if os.path.isdir(args.model_name_or_path) \
+        else args.model_name_or_path
     seeds = " ".join(map(str, args.seeds))
     lines = [
         "# Fine-tuning throughput: recipes/finetune.py vs the plain recipe",
