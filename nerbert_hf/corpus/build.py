@@ -144,7 +144,7 @@ class CorpusOptions:
     min_category_count: int = 10
     num_proc: int = 1
     seed: int = 42
-    shard_articles: int = 5000
+    shard_articles: int = 250
     overwrite: bool = False
 
     def fingerprint(self) -> str:
