@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def plain_recipe(args, out: Path) -> dict:
     from datasets import load_dataset
+    from plain_recipe import first_subword_encoder
     from seqeval.metrics import f1_score
     from transformers import (AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
                               Trainer, TrainingArguments, set_seed)
@@ -38,17 +39,7 @@ def plain_recipe(args, out: Path) -> dict:
     names = ds["train"].features["ner_tags"].feature.names
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path)
 
-    def encode(batch):
-        enc = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True)
-        labels = []
-        for i, tags in enumerate(batch["ner_tags"]):
-            previous, row = None, []
-            for word in enc.word_ids(i):
-                row.append(-100 if word is None or word == previous else tags[word])
-                previous = word
-            labels.append(row)
-        enc["labels"] = labels
-        return enc
+    encode = first_subword_encoder(tokenizer)
 
     train = ds["train"].map(encode, batched=True, remove_columns=ds["train"].column_names)
     test = ds["test"].map(encode, batched=True, remove_columns=ds["test"].column_names)

@@ -45,17 +45,9 @@ set_seed(a["seed"])
 ds = load_dataset(a["corpus"])
 names = ds["train"].features["ner_tags"].feature.names
 tokenizer = AutoTokenizer.from_pretrained(a["model"])
-def encode(batch):
-    enc = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True)
-    labels = []
-    for i, tags in enumerate(batch["ner_tags"]):
-        previous, row = None, []
-        for word in enc.word_ids(i):
-            row.append(-100 if word is None or word == previous else tags[word])
-            previous = word
-        labels.append(row)
-    enc["labels"] = labels
-    return enc
+sys.path.insert(0, a["benchmarks"])
+from plain_recipe import first_subword_encoder
+encode = first_subword_encoder(tokenizer)
 train = ds["train"].map(encode, batched=True, remove_columns=ds["train"].column_names)
 model = AutoModelForTokenClassification.from_pretrained(a["model"], num_labels=len(names),
     id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
@@ -101,6 +93,7 @@ print("RESULT " + json.dumps({"train_runtime": r["train_runtime"], "real_tokens"
 
 
 def run(code: str, payload: dict) -> dict:
+    payload = {**payload, "benchmarks": str(REPO / "benchmarks")}
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(payload)], capture_output=True, text=True,
                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     if proc.returncode:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import NerbertError
+from .errors import FileError
 from .labels import SCHEMES, split_tag, to_iob2
 
 SEPARATORS = {"tab": "\t", "space": " "}
@@ -26,15 +26,8 @@ _SKIPPED_PREFIXES = ("-DOCSTART-", "IMGID:")
 _BOM = "\ufeff"
 
 
-class IOBFormatError(NerbertError, ValueError):
+class IOBFormatError(FileError):
     """A malformed IOB file; ``path`` and ``line`` (1-based, or None) say where."""
-
-    def __init__(self, path: str | Path, line: int | None, message: str):
-        self.path = str(path)
-        self.line = line
-        self.reason = message
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass

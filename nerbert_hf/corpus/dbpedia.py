@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 import numpy as np
 
-from ..errors import NerbertError
+from ..errors import FileError
 from .infobox import Template, called_names, clean_value, normalize_name, parse_templates
 
 logger = logging.getLogger(__name__)
@@ -40,15 +40,8 @@ _OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-class DBpediaFileError(NerbertError, ValueError):
+class DBpediaFileError(FileError):
     """A DBpedia file that cannot be used; ``path`` and ``line`` (1-based, or None) say where."""
-
-    def __init__(self, path: str | Path, line: int | None, message: str):
-        self.path = str(path)
-        self.line = line
-        self.reason = message
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
 
 
 class OntologyError(DBpediaFileError):
