@@ -196,3 +196,18 @@ def test_streamed_selection_equals_the_in_memory_functions(inputs, tmp_path):
         got = [(r["tokens"], [names[i] for i in r["ner_tags"]], r["title"], r["id"]) for r in ds[split]]
         assert got == [(s.tokens, s.tags, s.title, s.page_id) for s in part]
     assert len(list((out / "data").glob("train-*-of-*.parquet"))) == -(-len(train) // 500)
+
+
+def test_propagate_mentions_adds_entities(inputs, corpus, tmp_path):
+    out = build(inputs, tmp_path / "prop", propagate_mentions=True)
+    card = (out / "README.md").read_text()
+    added = int(card.split("`--propagate-mentions`: ")[1].split()[0])
+    assert added > 0
+    names = load_dataset(str(out))["train"].features["ner_tags"].feature.names
+    plain_names = load_dataset(str(corpus))["train"].features["ner_tags"].feature.names
+
+    def entities(folder, label_names):
+        ds = load_dataset(str(folder))
+        return sum(sum(label_names[i].startswith("B-") for i in r) for s in ds.values() for r in s["ner_tags"])
+
+    assert entities(out, names) > entities(corpus, plain_names)

@@ -116,3 +116,20 @@ def test_split_is_seeded_and_ordered():
     assert [s.title for s in train] == sorted((s.title for s in train), key=int)
     assert split_train_validation(sentences, seed=3) == (train, val)
     assert split_train_validation(sentences, seed=4)[1] != val
+
+
+def test_propagate_mentions_tags_later_unlinked_mentions():
+    from nerbert_hf.corpus.sentences import propagate_mentions
+
+    first = Sentence(["Albert", "Einstein", "met", "Bohr", "in", "Ulm", "."],
+                     ["B-scientist", "I-scientist", "O", "B-ENTITY", "O", "O", "O"], "T", 1)
+    later = Sentence(["Einstein", "and", "Albert", "Einstein", "left", "Ulm", "with", "Bohr", "."],
+                     ["O", "O", "O", "O", "O", "B-city", "O", "O", "O"], "T", 1)
+    out, added = propagate_mentions([later, first, later])
+    assert out[0] is later  # nothing known before the first anchor
+    # Ulm, typed in the first sentence, is tagged in the second; the anchor itself is kept.
+    assert out[1].tags == ["B-scientist", "I-scientist", "O", "B-ENTITY", "O", "B-city", "O"]
+    # "Albert Einstein" (the longest known form) is tagged; "Einstein" alone was never an anchor's text,
+    # Bohr was only ENTITY, and Ulm keeps its own tag.
+    assert out[2].tags == ["O", "O", "B-scientist", "I-scientist", "O", "B-city", "O", "O", "O"]
+    assert added == 2 and all(is_valid_iob2(s.tags) for s in out)

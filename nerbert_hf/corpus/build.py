@@ -49,7 +49,7 @@ from .selection import (
     top_categories,
     validation_mask,
 )
-from .sentences import Sentence, load_punkt, tag_paragraph
+from .sentences import Sentence, load_punkt, propagate_mentions, tag_paragraph
 from .wikitext import iter_paragraphs, wikitext_to_text
 
 logger = logging.getLogger(__name__)
@@ -146,11 +146,13 @@ class CorpusOptions:
     seed: int = 42
     shard_articles: int = 250
     overwrite: bool = False
+    propagate_mentions: bool = False
 
     def fingerprint(self) -> str:
         """What a resumed build must share with the interrupted one (inputs that change the shards)."""
         keep = {k: str(v) for k, v in asdict(self).items() if k in ("dump", "mappings", "types", "instance_types",
-                                                                     "ontology", "punkt", "shard_articles")}
+                                                                     "ontology", "punkt", "shard_articles",
+                                                                     "propagate_mentions")}
         for key in ("dump", "mappings", "types", "instance_types", "ontology"):
             path = getattr(self, key)
             if path is not None and Path(path).is_file():
@@ -162,12 +164,13 @@ class CorpusOptions:
 _WORKER: dict = {}
 
 
-def _init_worker(index_dir: str, punkt_path: str | None) -> None:
+def _init_worker(index_dir: str, punkt_path: str | None, propagate: bool = False) -> None:
     _WORKER["index"] = TypeIndex.load(index_dir)
     _WORKER["punkt"] = load_punkt(punkt_path)
+    _WORKER["propagate"] = propagate
 
 
-def _tag_article(page_id: int, title: str, text: str) -> list[Sentence]:
+def _tag_article(page_id: int, title: str, text: str) -> tuple[list[Sentence], int]:
     plain, anchors = wikitext_to_text(text)
     index = _WORKER["index"]
     targets = sorted({a.target for a in anchors})
@@ -176,11 +179,17 @@ def _tag_article(page_id: int, title: str, text: str) -> list[Sentence]:
     for paragraph, inside in iter_paragraphs(plain, anchors):
         if paragraph.strip():
             out += tag_paragraph(paragraph, inside, _WORKER["punkt"], classes.get, title=title, page_id=page_id)
-    return out
+    return propagate_mentions(out) if _WORKER.get("propagate") else (out, 0)
 
 
-def _tag_batch(batch) -> list[Sentence]:
-    return [s for page_id, title, text in batch for s in _tag_article(page_id, title, text)]
+def _tag_batch(batch) -> tuple[list[Sentence], int]:
+    """The sentences of a batch of articles, and how many entities mention propagation added."""
+    sentences, added = [], 0
+    for page_id, title, text in batch:
+        tagged, n = _tag_article(page_id, title, text)
+        sentences += tagged
+        added += n
+    return sentences, added
 
 
 def _shard_table(sentences: list[Sentence]) -> pa.Table:
@@ -212,12 +221,13 @@ def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[lis
     start_page = done[-1]["pages"] if done else 0
     if done:
         logger.info("resuming: %d shard(s) done, skipping %d pages", len(done), start_page)
-    _init_worker(str(index_dir), str(options.punkt) if options.punkt else None)
+    init = (str(index_dir), str(options.punkt) if options.punkt else None, options.propagate_mentions)
+    _init_worker(*init)
     pool = None
     if options.num_proc > 1:
         # Workers load the memory-mapped index and punkt themselves: nothing large is pickled.
         pool = multiprocessing.get_context("spawn" if os.name == "nt" else "fork").Pool(
-            options.num_proc, _init_worker, (str(index_dir), str(options.punkt) if options.punkt else None))
+            options.num_proc, _init_worker, init)
     bar = tqdm(desc="tagging", unit=" articles", initial=sum(s["articles"] for s in done))
     started, tagged = time.perf_counter(), 0
     try:
@@ -240,21 +250,25 @@ def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[lis
         if pool is not None:
             pool.close()
             pool.join()
-    counted = {"pages": done[-1]["pages"], "articles": sum(s["articles"] for s in done)}
+    counted = {"pages": done[-1]["pages"], "articles": sum(s["articles"] for s in done),
+               "propagated": sum(s.get("propagated", 0) for s in done)}
     return [work / s["file"] for s in done], counted
 
 
 def _finish_shard(batch, pages_seen: int, pool, work: Path, done: list, progress_path: Path) -> None:
     if pool is None:
-        sentences = _tag_batch(batch)
+        sentences, added = _tag_batch(batch)
     else:
         # Ordered map over small chunks: the shard's sentence order does not depend on the workers.
         size = max(1, len(batch) // (len(pool._pool) * 8))
         chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
-        sentences = [s for part in pool.imap(_tag_batch, chunks) for s in part]
+        parts = list(pool.imap(_tag_batch, chunks))
+        sentences = [s for part, _ in parts for s in part]
+        added = sum(n for _, n in parts)
     name = f"raw-{len(done):05d}.parquet"
     _write_atomic(_shard_table(sentences), work / name)
-    done.append({"file": name, "pages": pages_seen, "articles": len(batch), "sentences": len(sentences)})
+    done.append({"file": name, "pages": pages_seen, "articles": len(batch), "sentences": len(sentences),
+                 "propagated": added})
     tmp = progress_path.with_name(".progress.json.tmp")
     tmp.write_text(json.dumps({"shards": done}, indent=1))
     tmp.replace(progress_path)
@@ -455,6 +469,8 @@ def _corpus_card(options, stats, scarce, top, dropped, n_typed, before, after, r
         "balanced by resampling sentences at rate q_E/p_E with p(E) proportional to |E|^0.7 "
         "(each sentence owned by its rarest category; see `nerbert_hf.corpus.selection.balance`)",
         f"label scheme `{options.label_scheme}`; seeded ({options.seed}) 90/10 train/validation split",
+        (f"`--propagate-mentions`: {stats.get('propagated', 0)} later unlinked mentions of typed anchors' surface "
+         "forms tagged" if options.propagate_mentions else "unlinked later mentions are `O`, as in the paper"),
     ]
     return DatasetCardInfo(
         pretty_name=f"NER-BERT Wikipedia corpus ({options.label_scheme})",

@@ -45,6 +45,8 @@ def add_corpus_commands(subparsers) -> None:
     build.add_argument("--seed", type=int, default=42)
     build.add_argument("--shard-articles", type=int, default=250,
                        help="articles per resumable shard; peak memory grows with it, about 0.75 MB an article (default 250)")
+    build.add_argument("--propagate-mentions", action="store_true",
+                       help="also tag later unlinked mentions of a typed anchor's surface form in the same article")
     build.add_argument("--overwrite", action="store_true")
     build.set_defaults(func=_build)
 
@@ -69,7 +71,7 @@ def _build(args) -> int:
         dump=args.dump, ontology=args.ontology, output=args.output, mappings=args.mappings, types=args.types,
         instance_types=args.instance_types, punkt=args.punkt, label_scheme=args.label_scheme,
         min_category_count=args.min_category_count, num_proc=args.num_proc, seed=args.seed,
-        shard_articles=args.shard_articles, overwrite=args.overwrite,
+        shard_articles=args.shard_articles, overwrite=args.overwrite, propagate_mentions=args.propagate_mentions,
     )
     print(f"wrote {build_corpus(options)}")
     return 0

@@ -142,3 +142,47 @@ def tag_paragraph(
         if tokens:
             out.append(Sentence(tokens, tags, title, page_id))
     return out
+
+
+def propagate_mentions(sentences: list[Sentence]) -> tuple[list[Sentence], int]:
+    """Tag later unlinked mentions of surface forms that a typed anchor of the same article had.
+
+    Wikipedia links an entity's first mention only, so the rest of the article says
+    "Einstein" untagged. Going through the article's sentences in order, every typed
+    entity (not ``ENTITY``) adds its token sequence and type to the known forms; a later
+    run of ``O`` tokens equal to a known form (longest first) gets that type. Returns the
+    sentences and how many entities were added.
+    """
+    known: dict[tuple[str, ...], str] = {}
+    added = 0
+    out = []
+    for sentence in sentences:
+        tags = list(sentence.tags)
+        tokens = sentence.tokens
+        i = 0
+        while i < len(tokens):
+            tag = tags[i]
+            if tag.startswith("B-"):
+                j = i + 1
+                while j < len(tags) and tags[j] == "I-" + tag[2:]:
+                    j += 1
+                if tag[2:] != ENTITY:
+                    known.setdefault(tuple(tokens[i:j]), tag[2:])
+                i = j
+                continue
+            match = None
+            if tag == "O" and known:
+                for form, label in sorted(known.items(), key=lambda kv: -len(kv[0])):
+                    end = i + len(form)
+                    if tuple(tokens[i:end]) == form and all(t == "O" for t in tags[i:end]):
+                        match = (end, label)
+                        break
+            if match:
+                end, label = match
+                tags[i:end] = [f"B-{label}"] + [f"I-{label}"] * (end - i - 1)
+                added += 1
+                i = end
+            else:
+                i += 1
+        out.append(Sentence(tokens, tags, sentence.title, sentence.page_id) if tags != sentence.tags else sentence)
+    return out, added
