@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 from datasets import load_dataset
-from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, BertTokenizer, TrainingArguments
+from transformers import AutoModelForMaskedLM, BertForMaskedLM, BertTokenizer, TrainingArguments
+
+from conftest import save_tiny_bert
 
 from dataset_scripts import DATASETS
 from nerbert_hf.builders import build_dataset
@@ -58,18 +60,10 @@ def crossner(shared_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_mlm(crossner, tmp_path_factory):
     """A random 2-layer BERT masked LM whose vocab holds the corpus words and CrossNER politics' words."""
-    folder = tmp_path_factory.mktemp("tiny-mlm")
     ds = load_dataset(str(crossner), "politics")
     words = sorted({w.lower() for split in ds.values() for s in split["tokens"][:200] for w in s} | set(WORDS))
     words += ["##s", "##ed", "##ing"]  # WordPiece continuations, for whole-word and SpanBERT masking
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    tokenizer = BertTokenizer(vocab=str(vocab), do_lower_case=True)
-    config = BertConfig(vocab_size=len(words) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=128)
-    BertForMaskedLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-mlm"), words, model_cls=BertForMaskedLM)
 
 
 @pytest.fixture(scope="module")

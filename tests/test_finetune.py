@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from datasets import load_dataset
-from transformers import BertConfig, BertForTokenClassification, BertTokenizer, TrainingArguments, pipeline
+from transformers import TrainingArguments, pipeline
+
+from conftest import save_tiny_bert
 
 from dataset_scripts import DATASETS
 from nerbert_hf.builders import build_dataset
@@ -26,18 +28,9 @@ def crossner(shared_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_model(crossner, tmp_path_factory):
     """A randomly initialised 2-layer BERT whose WordPiece vocab holds the data's lower-cased words."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
     ds = load_dataset(str(crossner), "politics")
     words = sorted({w.lower() for split in ds.values() for s in split["tokens"][:200] for w in s})
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    tokenizer = BertTokenizer(vocab=str(vocab), do_lower_case=True)
-    assert tokenizer.convert_tokens_to_ids(words[-1]) != tokenizer.unk_token_id  # the vocab really loaded
-    config = BertConfig(vocab_size=len(words) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=128, num_labels=3)
-    BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), words, num_labels=3)
 
 
 def run(args):

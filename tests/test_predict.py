@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import BertConfig, BertForTokenClassification, BertTokenizer, pipeline
+from transformers import pipeline
+
+from conftest import save_tiny_bert
 
 from nerbert_hf.cli import main
 from nerbert_hf.predict import Tagger, predict_lines
@@ -25,19 +27,10 @@ TEXTS = [
 
 def make_checkpoint(folder: Path, labels: list[str], seed: int = 0, max_positions: int = 64, words=WORDS) -> Path:
     """A randomly initialised 2-layer BERT token classifier with a tiny WordPiece vocab (seeded: reproducible)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    words = sorted({w.lower() for w in words})
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, "##s"]) + "\n")
-    tokenizer = BertTokenizer(vocab=str(vocab), do_lower_case=True)
-    assert tokenizer.convert_tokens_to_ids(words[-1]) != tokenizer.unk_token_id  # the vocab really loaded
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(words) + 6, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=max_positions, num_labels=len(labels),
-                        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)})
-    BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(folder, [*sorted({w.lower() for w in words}), "##s"], max_positions=max_positions,
+                          num_labels=len(labels), id2label=dict(enumerate(labels)),
+                          label2id={label: i for i, label in enumerate(labels)})
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from datasets import load_dataset
-from transformers import BertConfig, BertForTokenClassification, BertTokenizer, TrainingArguments, pipeline
+from transformers import TrainingArguments, pipeline
+
+from conftest import save_tiny_bert
 
 from dataset_scripts import DATASETS
 from nerbert_hf.builders import build_dataset
@@ -47,20 +49,10 @@ def crossner(shared_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_model(corpus, crossner, tmp_path_factory):
     """A random 2-layer BERT whose WordPiece vocab holds the corpus' and politics' lower-cased words."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
     words = set()
     for ds in (load_dataset(str(corpus)), load_dataset(str(crossner), "politics")):
         words |= {w.lower() for split in ds.values() for s in split["tokens"][:300] for w in s}
-    words = sorted(words)
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    tokenizer = BertTokenizer(vocab=str(vocab), do_lower_case=True)
-    assert tokenizer.convert_tokens_to_ids(words[-1]) != tokenizer.unk_token_id  # the vocab really loaded
-    config = BertConfig(vocab_size=len(words) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=256, num_labels=3)
-    BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), sorted(words), max_positions=256, num_labels=3)
 
 
 def corpus_labels(corpus):
