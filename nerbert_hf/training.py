@@ -128,6 +128,21 @@ def parse_recipe_args(dataclass_types, argv: list[str] | None = None, defaults: 
     return parser.parse_args_into_dataclasses(args=prefix + argv)
 
 
+def run_recipe(prog: str, dataclass_types, run, argv: list[str] | None = None, defaults: dict | None = None):
+    """A recipe's main: log set-up, ``[CONFIG.yaml] [--overrides]`` parsing, ``run(*parsed)``.
+
+    Returns ``(parsed, run's result)``, or None after printing a user error (bad input
+    or arguments) as one line on stderr, without a traceback.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        parsed = parse_recipe_args(dataclass_types, argv, defaults=defaults)
+        return parsed, run(*parsed)
+    except (NerbertError, ValueError) as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return None
+
+
 def load_ner_dataset(name: str, config: str | None = None):
     """A built dataset folder or Hub id, checked to have ``tokens`` and ClassLabel ``ner_tags``."""
     from datasets import load_dataset

@@ -11,26 +11,20 @@ are overridden by the command line. The output folder loads with ``AutoModelForM
 ``--model_name_or_path`` for ``recipes/finetune.py``.
 """
 
-import logging
 import sys
 
 from transformers import TrainingArguments
 
 from nerbert_hf.dapt import DAPT_DEFAULTS, DaptDataArguments, DaptModelArguments, run_dapt
-from nerbert_hf.errors import NerbertError
-from nerbert_hf.training import parse_recipe_args
+from nerbert_hf.training import run_recipe
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        model_args, data_args, training_args = parse_recipe_args(
-            (DaptModelArguments, DaptDataArguments, TrainingArguments), argv, defaults=DAPT_DEFAULTS
-        )
-        results = run_dapt(model_args, data_args, training_args)
-    except (NerbertError, ValueError) as err:
-        print(f"dapt.py: error: {err}", file=sys.stderr)
+    done = run_recipe("dapt.py", (DaptModelArguments, DaptDataArguments, TrainingArguments), run_dapt, argv,
+                      defaults=DAPT_DEFAULTS)
+    if done is None:
         return 1
+    _, results = done
     for key in ("train_loss", "train_runtime", "train_blocks", "eval_loss", "perplexity"):
         if isinstance(results.get(key), (int, float)):
             print(f"{key} = {results[key]:.4f}" if isinstance(results[key], float) else f"{key} = {results[key]}")

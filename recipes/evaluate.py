@@ -7,22 +7,17 @@ Writes OUT/matrix_type_aware.{csv,md,png}, OUT/matrix_type_ignored.{csv,md,png} 
 (per pair: micro/macro/type-ignored P/R/F1, per-type scores and the type map applied).
 """
 
-import logging
 import sys
 
-from nerbert_hf.errors import NerbertError
 from nerbert_hf.evaluation import EvaluationArguments, matrices_from_scores, run_evaluation
-from nerbert_hf.training import parse_recipe_args
+from nerbert_hf.training import run_recipe
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        (args,) = parse_recipe_args((EvaluationArguments,), argv)
-        payload = run_evaluation(args)
-    except (NerbertError, ValueError) as err:
-        print(f"evaluate.py: error: {err}", file=sys.stderr)
+    done = run_recipe("evaluate.py", (EvaluationArguments,), run_evaluation, argv)
+    if done is None:
         return 1
+    (args,), payload = done
     aware, ignored = matrices_from_scores(payload["scores"])
     print("type-aware F1:\n" + (100 * aware).round(1).to_string())
     print("type-ignored F1:\n" + (100 * ignored).round(1).to_string())

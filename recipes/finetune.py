@@ -7,26 +7,20 @@
 Every ``TrainingArguments`` option is accepted; a YAML config's values are overridden by the command line.
 """
 
-import logging
 import sys
 
 from transformers import TrainingArguments
 
-from nerbert_hf.errors import NerbertError
 from nerbert_hf.finetuning import run_finetune
-from nerbert_hf.training import DataArguments, ModelArguments, RecipeArguments, parse_recipe_args
+from nerbert_hf.training import DataArguments, ModelArguments, RecipeArguments, run_recipe
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        model_args, data_args, recipe_args, training_args = parse_recipe_args(
-            (ModelArguments, DataArguments, RecipeArguments, TrainingArguments), argv
-        )
-        results = run_finetune(model_args, data_args, recipe_args, training_args)
-    except (NerbertError, ValueError) as err:
-        print(f"finetune.py: error: {err}", file=sys.stderr)
+    done = run_recipe("finetune.py", (ModelArguments, DataArguments, RecipeArguments, TrainingArguments),
+                      run_finetune, argv)
+    if done is None:
         return 1
+    _, results = done
     keys = [k for k in results if k.startswith(("test_f1", "test_precision", "test_recall", "train_runtime"))]
     for key in sorted(keys):
         if isinstance(results[key], float):

@@ -9,26 +9,20 @@ Every ``TrainingArguments`` option is accepted; a YAML config's values are overr
 The output folder feeds ``recipes/finetune.py --model_name_or_path OUTPUT_DIR`` (the head is replaced).
 """
 
-import logging
 import sys
 
 from transformers import TrainingArguments
 
-from nerbert_hf.errors import NerbertError
 from nerbert_hf.pretraining import PRETRAIN_DEFAULTS, CorpusArguments, run_pretrain
-from nerbert_hf.training import ModelArguments, parse_recipe_args
+from nerbert_hf.training import ModelArguments, run_recipe
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        model_args, corpus_args, training_args = parse_recipe_args(
-            (ModelArguments, CorpusArguments, TrainingArguments), argv, defaults=PRETRAIN_DEFAULTS
-        )
-        results = run_pretrain(model_args, corpus_args, training_args)
-    except (NerbertError, ValueError) as err:
-        print(f"pretrain.py: error: {err}", file=sys.stderr)
+    done = run_recipe("pretrain.py", (ModelArguments, CorpusArguments, TrainingArguments), run_pretrain, argv,
+                      defaults=PRETRAIN_DEFAULTS)
+    if done is None:
         return 1
+    _, results = done
     for key in ("train_runtime", "train_real_tokens_per_second", "effective_train_batch_size", "eval_f1"):
         if key in results:
             print(f"{key} = {results[key]:.4f}" if isinstance(results[key], float) else f"{key} = {results[key]}")
