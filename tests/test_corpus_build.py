@@ -107,6 +107,19 @@ def test_build_is_deterministic_and_resumes(inputs, corpus, tmp_path, monkeypatc
     assert digest(out) == digest(corpus) and not partial.exists()
 
 
+def test_the_dump_is_read_once(inputs, corpus, tmp_path, monkeypatch):
+    """The typing pass keeps the articles for the tagging pass; the build leaves the collector on."""
+    import gc
+
+    reads = []
+    original = build_module.iter_pages
+    monkeypatch.setattr(build_module, "iter_pages", lambda *a, **k: reads.append(a) or original(*a, **k))
+    out = build(inputs, tmp_path / "once")
+    assert len(reads) == 1
+    assert digest(out) == digest(corpus)
+    assert gc.isenabled()
+
+
 def test_label_schemes(inputs, tmp_path):
     four = build(inputs, tmp_path / "four", label_scheme="4types")
     names = load_dataset(str(four))["train"].features["ner_tags"].feature.names

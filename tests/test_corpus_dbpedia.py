@@ -3,6 +3,7 @@
 import bz2
 import json
 import random
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -402,6 +403,28 @@ def test_type_index_round_trip(tmp_path, onto2019):
     with pytest.raises(FileExistsError):
         index.save(folder)
     index.save(folder, overwrite=True)
+
+
+def test_canonical_title_shortcut_agrees_with_the_normalisation(excerpt):
+    import html
+    import unicodedata
+
+    from nerbert_hf.corpus.infobox import normalize_name
+
+    def normalised(title):  # canonical_title without its shortcut for titles it would not change
+        if not title.isascii():
+            title = unicodedata.normalize("NFC", title)
+        if "&" in title:
+            title = html.unescape(title)
+        title = normalize_name(title.partition("#")[0])
+        return normalize_name(title[1:]) if title.startswith(":") else title
+
+    rng = random.Random(3)
+    alphabet = ["a", "Z", "b", " ", "  ", "_", ":", "#", "&amp;", "&", ";", "\t", "\n", "\x1c", "\x0b", "1", "(", "é"]
+    titles = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
+    titles += list(excerpt) + [t for text in excerpt.values() for t in re.findall(r"\[\[([^\]|]+)", text)]
+    for title in titles:
+        assert canonical_title(title) == normalised(title), repr(title)
 
 
 def test_type_index_redirects_and_duplicates(onto2019):

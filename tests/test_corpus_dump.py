@@ -8,6 +8,7 @@ from itertools import chain, pairwise
 import pytest
 
 from nerbert_hf.corpus.dump import (
+    DISAMBIGUATION_TEMPLATES,
     DumpError,
     Page,
     bz2_stream_offsets,
@@ -310,6 +311,14 @@ def test_is_disambiguation(text):
 @pytest.mark.parametrize("text", ["{{disambiguation needed}}", "{{dn}}", "{{about|the letter}}", "{{Distinguish|B}}", "dab"])
 def test_is_not_disambiguation(text):
     assert not is_disambiguation(page(text="A [[b]]" + text))
+
+
+def test_disambiguation_hint_covers_every_template():
+    from nerbert_hf.corpus.dump import _DAB_HINT_RE
+
+    assert all(_DAB_HINT_RE.search(name) for name in DISAMBIGUATION_TEMPLATES)
+    for text in ("{{Shipindex\u00a0Disambig}}", "{{Genus_Disambiguation}}", "{{ DBIG }}", "{{MathDab|x}}"):
+        assert is_disambiguation(page(text=text))
 
 
 def test_disambiguation_by_title():

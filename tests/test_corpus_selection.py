@@ -8,6 +8,8 @@ from nerbert_hf.corpus.selection import (
     ENTITY,
     balance,
     category_counts,
+    drop_probabilities,
+    drop_probability,
     drop_scarce_categories,
     filter_sentences,
     sentence_types,
@@ -75,6 +77,16 @@ def test_scarce_categories_become_entity():
     assert scarce == ["moon"]
     assert category_counts(out) == Counter({"city": 3, ENTITY: 1})
     assert out[-1].tags[:2] == ["B-ENTITY", "I-ENTITY"]
+
+
+def test_drop_probabilities_are_drop_probability():
+    import numpy as np
+
+    cases = [[ENTITY] * n + typed for n in range(8) for typed in ([], ["city"], ["moon"], ["city", "moon"])]
+    top = {ENTITY, "city"}
+    n_entity = np.array([sum(t == ENTITY for t in types) for types in cases])
+    all_top = np.array([all(t in top for t in types) for types in cases])
+    assert drop_probabilities(n_entity, all_top).tolist() == [drop_probability(types, top) for types in cases]
 
 
 def test_filters_follow_section_2_3():

@@ -3,12 +3,15 @@
 ``corpus types``: one pass over the dump types every article by its infobox
 (DBpedia mappings) and collects the redirect table. ``corpus build``: a pass that
 turns articles into tagged sentences, written in shards of articles so that an
-interrupted build resumes where it stopped; then the paper's selection (§2.3-2.4)
+interrupted build resumes where it stopped (sentences that no typed anchor reaches,
+which the selection would drop, are only counted); then the paper's selection (§2.3-2.4)
 over all shards, a label scheme, a seeded 90/10 split, and a Hub-ready folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -22,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Value
 from tqdm.auto import tqdm
@@ -40,16 +44,13 @@ from .selection import (
     ENTITY,
     balance_copies,
     balance_rates,
-    drop_probability,
-    has_typed_entity,
-    owner,
+    drop_probabilities,
     relabel,
     scarce_categories,
-    sentence_types,
     top_categories,
     validation_mask,
 )
-from .sentences import Sentence, load_punkt, propagate_mentions, tag_paragraph
+from .sentences import PunktSplitter, Sentence, Untyped, propagate_mentions, tag_paragraph
 from .wikitext import iter_paragraphs, wikitext_to_text
 
 logger = logging.getLogger(__name__)
@@ -67,27 +68,119 @@ class CorpusError(NerbertError):
     """Inputs that cannot make a corpus (no usable anchors, inconsistent options)."""
 
 
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Pause Python's cyclic garbage collector (reference counting still frees everything).
+
+    The passes hold hundreds of thousands of token lists, tuples and rows, none in a
+    reference cycle; with the collector on, its repeated full scans of them took a
+    fifth of a build's CPU time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # --- corpus types ------------------------------------------------------------------------------------------------
 
 
-def scan_types(dump: Path, mappings: InfoboxMappings | None) -> tuple[list, list, Counter]:
-    """One pass: ``(title, class)`` of typed articles (with ``mappings``), redirects, and page counts."""
+def scan_types(dump: Path, mappings: InfoboxMappings | None, *, keep_articles: Path | None = None
+               ) -> tuple[list, list, Counter]:
+    """One pass: ``(title, class)`` of typed articles (with ``mappings``), redirects, and page counts.
+
+    With ``keep_articles``, the articles to tag are also written to that file (see :class:`_ArticleFile`).
+    """
     pairs, redirects, stats = [], [], Counter()
+    kept = _ArticleFile(keep_articles) if keep_articles is not None else None
     bar = tqdm(desc=f"typing {Path(dump).name}", unit=" pages")
-    for page in iter_pages(dump):
-        bar.update()
-        stats["pages"] += 1
-        if page.ns == 0 and page.redirect:
-            redirects.append((page.title, page.redirect))
-            stats["redirects"] += 1
-        elif is_article(page) and not is_disambiguation(page):
-            stats["articles"] += 1
-            cls = article_type(page.text, mappings) if mappings is not None else None
-            if cls is not None:
-                pairs.append((page.title, cls))
-                stats["typed"] += 1
+    with _no_cycle_collection(), kept if kept is not None else contextlib.nullcontext():
+        for page in iter_pages(dump):
+            bar.update()
+            stats["pages"] += 1
+            if page.ns == 0 and page.redirect:
+                redirects.append((page.title, page.redirect))
+                stats["redirects"] += 1
+            elif is_article(page) and not is_disambiguation(page):
+                stats["articles"] += 1
+                if kept is not None:
+                    kept.add(stats["pages"], page)
+                cls = article_type(page.text, mappings) if mappings is not None else None
+                if cls is not None:
+                    pairs.append((page.title, cls))
+                    stats["typed"] += 1
+        if kept is not None:
+            kept.finish(stats["pages"])
     bar.close()
     return pairs, redirects, stats
+
+
+class _ArticleFile:
+    """The articles of a dump that the tagging pass reads: page number, id, title and wikitext.
+
+    Written by the typing pass, which reads every page anyway, so that tagging need not
+    decompress and parse the dump a second time (bz2 and XML are a quarter of a build).
+    zstd-compressed Parquet, about 1.35 times the size of the dump's bz2 file; the build
+    deletes it once every article is tagged. As a context manager, the writer leaves no
+    file unless :meth:`finish` was called.
+    """
+
+    SCHEMA = pa.schema([("page", pa.int64()), ("id", pa.int64()), ("title", pa.string()), ("text", pa.string())])
+    GROUP = 500  # articles per row group: a few tens of MB in memory
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self._rows: list[tuple[int, int, str, str]] = []
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> _ArticleFile:
+        self._writer = pq.ParquetWriter(self._tmp, self.SCHEMA, compression="zstd", use_dictionary=False)
+        return self
+
+    def add(self, number: int, page) -> None:
+        """Keep ``page``, the ``number``-th page of the dump."""
+        self._rows.append((number, page.id, page.title, page.text))
+        if len(self._rows) == self.GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            numbers, ids, titles, texts = zip(*self._rows)
+            # pyarrow converts UTF-8 bytes several times faster than long str objects.
+            texts = pa.array([t.encode("utf-8") for t in texts], pa.string())
+            self._writer.write_table(pa.Table.from_arrays(
+                [pa.array(numbers, pa.int64()), pa.array(ids, pa.int64()), pa.array(titles, pa.string()), texts],
+                schema=self.SCHEMA))
+            self._rows = []
+
+    def finish(self, pages: int) -> None:
+        """Complete the file of a dump of ``pages`` pages."""
+        self._flush()
+        self._writer.add_key_value_metadata({"pages": str(pages)})
+        self._writer.close()
+        self._writer = None
+        self._tmp.replace(self.path)
+
+    def __exit__(self, *exc) -> None:
+        if self._writer is not None:  # not finished
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def read(path: Path, start_page: int):
+        """``(pages read, (id, title, wikitext))`` for each article after page ``start_page``, then
+        ``(pages in the dump, None)``: what :func:`_dump_articles` gives, from the file."""
+        file = pq.ParquetFile(path)
+        for batch in file.iter_batches(batch_size=_ArticleFile.GROUP):
+            columns = batch.to_pydict()
+            for number, page_id, title, text in zip(columns["page"], columns["id"], columns["title"], columns["text"]):
+                if number > start_page:
+                    yield number, (page_id, title, text)
+        yield int(file.metadata.metadata[b"pages"]), None
 
 
 def _table_card(title: str, description: str, configs: dict[str, list[str]]) -> str:
@@ -162,58 +255,84 @@ class CorpusOptions:
 
 
 _WORKER: dict = {}
+_ARTICLES = "articles.parquet"  # the typing pass's _ArticleFile, in the build's work folder
 
 
 def _init_worker(index_dir: str, punkt_path: str | None, propagate: bool = False) -> None:
     _WORKER["index"] = TypeIndex.load(index_dir)
-    _WORKER["punkt"] = load_punkt(punkt_path)
+    _WORKER["punkt"] = PunktSplitter.load(punkt_path)
     _WORKER["propagate"] = propagate
 
 
-def _tag_article(page_id: int, title: str, text: str) -> tuple[list[Sentence], int]:
+def _tag_article(page_id: int, title: str, text: str) -> tuple[list[Sentence], int, Untyped]:
     plain, anchors = wikitext_to_text(text)
     index = _WORKER["index"]
     targets = sorted({a.target for a in anchors})
     classes = dict(zip(targets, index.get_many(targets)))
-    out = []
+    out, added, untyped = [], 0, Untyped()
+    # Mention propagation can type any sentence of the article: then every sentence is tagged.
+    propagate = _WORKER.get("propagate")
     for paragraph, inside in iter_paragraphs(plain, anchors):
         if paragraph.strip():
-            out += tag_paragraph(paragraph, inside, _WORKER["punkt"], classes.get, title=title, page_id=page_id)
-    return propagate_mentions(out) if _WORKER.get("propagate") else (out, 0)
+            out += tag_paragraph(paragraph, inside, _WORKER["punkt"], classes.get, title=title, page_id=page_id,
+                                 untyped=None if propagate else untyped)
+    if propagate:
+        out, added = propagate_mentions(out)
+    return out, added, untyped
 
 
-def _tag_batch(batch) -> tuple[list[Sentence], int]:
-    """The sentences of a batch of articles, and how many entities mention propagation added."""
-    sentences, added = [], 0
+def _tag_batch(batch) -> tuple[list[Sentence], int, Untyped]:
+    """The sentences of a batch of articles, how many entities mention propagation added, and the untyped
+    sentences left out (see :func:`~.sentences.tag_paragraph`)."""
+    sentences, added, untyped = [], 0, Untyped()
     for page_id, title, text in batch:
-        tagged, n = _tag_article(page_id, title, text)
+        tagged, n, left_out = _tag_article(page_id, title, text)
         sentences += tagged
         added += n
-    return sentences, added
+        untyped.sentences += left_out.sentences
+        untyped.entities += left_out.entities
+    return sentences, added, untyped
+
+
+# Tags are few distinct strings: dictionary-encoded they are written, read and counted several times faster.
+_TAGS_TYPE = pa.list_(pa.dictionary(pa.int32(), pa.string()))
 
 
 def _shard_table(sentences: list[Sentence]) -> pa.Table:
     return pa.table({
-        "tokens": [s.tokens for s in sentences],
-        "tags": [s.tags for s in sentences],
-        "title": [s.title for s in sentences],
-        "id": [s.page_id for s in sentences],
+        "tokens": pa.array([s.tokens for s in sentences], pa.list_(pa.string())),
+        "tags": pa.array([s.tags for s in sentences], _TAGS_TYPE),
+        "title": pa.array([s.title for s in sentences], pa.string()),
+        "id": pa.array([s.page_id for s in sentences], pa.int64()),
     })
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, compression="lz4")  # a work file, read six times: lz4 reads fastest
     tmp.replace(path)
+
+
+def _dump_articles(dump: Path, start_page: int):
+    """``(pages read, (id, title, wikitext))`` for each article to tag after page ``start_page``, then
+    ``(pages in the dump, None)``."""
+    number = start_page
+    for page in iter_pages(dump, start_page=start_page):
+        number += 1
+        if is_article(page) and not is_disambiguation(page):
+            yield number, (page.id, page.title, page.text)
+    yield number, None
 
 
 def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[list[Path], dict]:
     """Tag every article into shards of ``shard_articles`` articles under ``work``; resumes finished shards.
 
-    Returns the shard files and the pages and articles read.
+    Returns the shard files and the pages, articles and sentences read.
 
     ``work/progress.json`` records, per finished shard, the page count reached, so a
-    resumed pass skips those pages without tagging them again.
+    resumed pass skips those pages without tagging them again. The articles come from
+    the typing pass's ``work/articles.parquet`` (:class:`_ArticleFile`) when there is
+    one, else from the dump.
     """
     progress_path = work / "progress.json"
     progress = json.loads(progress_path.read_text()) if progress_path.exists() else {"shards": []}
@@ -230,12 +349,13 @@ def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[lis
             options.num_proc, _init_worker, init)
     bar = tqdm(desc="tagging", unit=" articles", initial=sum(s["articles"] for s in done))
     started, tagged = time.perf_counter(), 0
+    kept = work / _ARTICLES
+    articles = _ArticleFile.read(kept, start_page) if kept.exists() else _dump_articles(options.dump, start_page)
     try:
         batch, pages_seen = [], start_page
-        for page in iter_pages(options.dump, start_page=start_page):
-            pages_seen += 1
-            if is_article(page) and not is_disambiguation(page):
-                batch.append((page.id, page.title, page.text))
+        for pages_seen, article in articles:
+            if article is not None:
+                batch.append(article)
             if len(batch) == options.shard_articles:
                 _finish_shard(batch, pages_seen, pool, work, done, progress_path)
                 bar.update(len(batch))
@@ -251,33 +371,80 @@ def tag_shards(options: CorpusOptions, index_dir: Path, work: Path) -> tuple[lis
             pool.close()
             pool.join()
     counted = {"pages": done[-1]["pages"], "articles": sum(s["articles"] for s in done),
+               "sentences": sum(s["sentences"] for s in done),
+               "untyped_entities": sum(s.get("untyped_entities", 0) for s in done),
                "propagated": sum(s.get("propagated", 0) for s in done)}
     return [work / s["file"] for s in done], counted
 
 
 def _finish_shard(batch, pages_seen: int, pool, work: Path, done: list, progress_path: Path) -> None:
     if pool is None:
-        sentences, added = _tag_batch(batch)
+        sentences, added, untyped = _tag_batch(batch)
     else:
         # Ordered map over small chunks: the shard's sentence order does not depend on the workers.
         size = max(1, len(batch) // (len(pool._pool) * 8))
         chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
         parts = list(pool.imap(_tag_batch, chunks))
-        sentences = [s for part, _ in parts for s in part]
-        added = sum(n for _, n in parts)
+        sentences = [s for part, _, _ in parts for s in part]
+        added = sum(n for _, n, _ in parts)
+        untyped = Untyped(sum(u.sentences for _, _, u in parts), sum(u.entities for _, _, u in parts))
     name = f"raw-{len(done):05d}.parquet"
     _write_atomic(_shard_table(sentences), work / name)
-    done.append({"file": name, "pages": pages_seen, "articles": len(batch), "sentences": len(sentences),
+    # The shard holds the sentences with a typed anchor; "sentences" counts the untyped ones left out too.
+    done.append({"file": name, "pages": pages_seen, "articles": len(batch),
+                 "sentences": len(sentences) + untyped.sentences, "untyped_entities": untyped.entities,
                  "propagated": added})
     tmp = progress_path.with_name(".progress.json.tmp")
     tmp.write_text(json.dumps({"shards": done}, indent=1))
     tmp.replace(progress_path)
 
 
-def _iter_column(paths: list[Path], column: str):
-    """One column of every shard, one shard in memory at a time, and each shard's row count."""
+@dataclass
+class _Entities:
+    """A shard's entities in order, one per ``B-`` tag, as arrays: what the selection passes read."""
+
+    sentences: int  # rows of the shard
+    row: np.ndarray  # the row each entity is in
+    type_id: np.ndarray  # its type, an index into the build's type vocabulary
+
+
+def _tag_codes(tags: pa.ChunkedArray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A ``tags`` column as its distinct tags, each tag's index into them, and the row offsets of the tags."""
+    tags = tags.combine_chunks()
+    if not len(tags):  # an empty shard's columns may have no type (null)
+        return [], np.zeros(0, np.int64), np.zeros(1, np.int64)
+    flat = tags.flatten()
+    if not pa.types.is_dictionary(flat.type):
+        flat = pc.dictionary_encode(flat)
+    offsets = tags.offsets.to_numpy()
+    return flat.dictionary.to_pylist(), flat.indices.to_numpy(), offsets - offsets[0]
+
+
+def _shard_entities(tags: pa.ChunkedArray, vocabulary: dict[str, int]) -> _Entities:
+    """:func:`~.selection.sentence_types` of every row of a ``tags`` column; new type names join ``vocabulary``."""
+    distinct, codes, offsets = _tag_codes(tags)
+    type_of = np.array([vocabulary.setdefault(t[2:], len(vocabulary)) if t.startswith("B-") else -1
+                        for t in distinct] or [-1], dtype=np.int64)
+    types = type_of[codes] if len(codes) else np.zeros(0, np.int64)
+    begins = types >= 0
+    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))[begins]
+    return _Entities(len(offsets) - 1, rows, types[begins])
+
+
+def _read_entities(paths: list[Path], vocabulary: dict[str, int]):
+    """The :class:`_Entities` of every shard, one shard in memory at a time."""
     for path in paths:
-        yield pq.read_table(path, columns=[column]).column(column).to_pylist()
+        yield _shard_entities(pq.read_table(path, columns=["tags"]).column("tags"), vocabulary)
+
+
+def _count(counter: Counter, ids: np.ndarray, names: list[str]) -> None:
+    """Add the types ``ids`` to ``counter``; new keys go in the order of first appearance, as
+    ``Counter.update`` on the type lists would put them (the card lists ties in that order)."""
+    if not len(ids):
+        return
+    unique, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    for k in np.argsort(first, kind="stable"):
+        counter[names[unique[k]]] += int(counts[k])
 
 
 # --- corpus build: selection and output ----------------------------------------------------------------------------
@@ -324,65 +491,88 @@ def select_and_write(shards: list[Path], options: CorpusOptions, ontology: Ontol
 
     Memory holds one shard, the category counts, and a few bytes per sentence (the
     keep decisions and copy counts), whatever the corpus size. The decisions are
-    those of :mod:`.selection`'s in-memory functions, drawn in the same order.
+    those of :mod:`.selection`'s in-memory functions, drawn in the same order; the
+    passes count each shard's entities as arrays (:func:`_shard_entities`).
+    Sentences the tagger left out for want of a typed anchor only count in ``stats``:
+    the filters drop them, and no decision depends on them.
     """
+    vocabulary: dict[str, int] = {ENTITY: 0}
     raw = Counter()
-    for tags_column in _iter_column(shards, "tags"):
-        for tags in tags_column:
-            raw.update(sentence_types(tags))
+    for entities in _read_entities(shards, vocabulary):
+        _count(raw, entities.type_id, list(vocabulary))
+    type_names = list(vocabulary)  # every type of the corpus: the later passes add none
     if not any(c != ENTITY for c in raw):
         raise CorpusError(f"{options.dump}: no anchor could be typed: no usable entities for a corpus "
-                          f"({stats.get('sentences', 0)} sentences, {sum(raw.values())} untyped anchors)")
+                          f"({stats.get('sentences', 0)} sentences, "
+                          f"{sum(raw.values()) + stats.get('untyped_entities', 0)} untyped anchors)")
     scarce = scarce_categories(raw, options.min_category_count)
     scarce_map = dict.fromkeys(scarce, ENTITY)
+    entity = vocabulary[ENTITY]
+    as_typed = np.array([entity if n in scarce_map else i for i, n in enumerate(type_names)], dtype=np.int64)
 
-    def types_of(tags):
-        return [scarce_map.get(t, t) for t in sentence_types(tags)]
+    def typed(entities: _Entities) -> tuple[np.ndarray, np.ndarray]:
+        """Each entity's type with scarce ones as ENTITY, and the rows with a typed entity (in order)."""
+        types = as_typed[entities.type_id]
+        has_typed = np.bincount(entities.row[types != entity], minlength=entities.sentences) > 0
+        return types, np.flatnonzero(has_typed)
 
     typed_counts, n_typed = Counter(), 0
-    for tags_column in _iter_column(shards, "tags"):
-        for tags in tags_column:
-            types = types_of(tags)
-            if has_typed_entity(types):
-                typed_counts.update(types)
-                n_typed += 1
+    for entities in _read_entities(shards, vocabulary):
+        types, rows = typed(entities)
+        in_typed = np.zeros(entities.sentences, dtype=bool)
+        in_typed[rows] = True
+        _count(typed_counts, types[in_typed[entities.row]], type_names)
+        n_typed += len(rows)
     top = top_categories(typed_counts)
-    top_set = set(top)
+    in_top = np.isin(type_names, top)
 
     rng = np.random.default_rng(options.seed)
     keep = np.zeros(n_typed, dtype=bool)
     before, dropped, j = Counter(), Counter(), 0
-    for tags_column in _iter_column(shards, "tags"):
-        typed = [types for types in map(types_of, tags_column) if has_typed_entity(types)]
-        for types, draw in zip(typed, rng.random(len(typed))):  # the same stream as one draw of n_typed
-            if draw < drop_probability(types, top_set):
-                dropped[min(sum(t == ENTITY for t in types), 5)] += 1
-            else:
-                keep[j] = True
-                before.update(types)
-            j += 1
+    for entities in _read_entities(shards, vocabulary):
+        types, rows = typed(entities)
+        n_entity = np.bincount(entities.row[types == entity], minlength=entities.sentences)[rows]
+        all_top = np.bincount(entities.row[~in_top[types]], minlength=entities.sentences)[rows] == 0
+        draws = rng.random(len(rows))  # the same stream as one draw of n_typed
+        dropping = draws < drop_probabilities(n_entity, all_top)
+        dropped.update(np.minimum(n_entity[dropping], 5).tolist())
+        keep[j:j + len(rows)] = ~dropping
+        j += len(rows)
+        kept = np.zeros(entities.sentences, dtype=bool)
+        kept[rows[~dropping]] = True
+        _count(before, types[kept[entities.row]], type_names)
     if not keep.any():
         raise CorpusError(f"{options.dump}: no sentence survives the filters (every sentence lacks a typed entity)")
 
     rates = balance_rates(before)
-    owners = []
-    for tags_column in _iter_column(shards, "tags"):
-        owners += [owner(types, before) for types in map(types_of, tags_column) if has_typed_entity(types)]
-    owners = [o for o, k in zip(owners, keep) if k]
+    # A sentence's owner is its rarest typed category (selection.owner): the lowest rank in this order.
+    ranked = sorted((c for c in before if c != ENTITY), key=lambda c: (before[c], c))
+    rank = np.full(len(type_names), len(ranked), dtype=np.int64)
+    rank[np.array([vocabulary[c] for c in ranked], dtype=np.int64)] = np.arange(len(ranked))
+    owners, j = [], 0
+    for entities in _read_entities(shards, vocabulary):
+        types, rows = typed(entities)
+        kept_rows = rows[keep[j:j + len(rows)]]
+        j += len(rows)
+        best = np.full(entities.sentences, len(ranked), dtype=np.int64)
+        np.minimum.at(best, entities.row, rank[types])
+        owners += [ranked[r] for r in best[kept_rows]]
     copies = balance_copies(owners, rates, options.seed)
     del owners
-    # after-balancing counts: each kept sentence's entities times its copies
-    after = Counter()
-    kept_index, typed_index = 0, 0
-    for tags_column in _iter_column(shards, "tags"):
-        for types in map(types_of, tags_column):
-            if not has_typed_entity(types):
-                continue
-            if keep[typed_index]:
-                for t in types:
-                    after[t] += int(copies[kept_index])
-                kept_index += 1
-            typed_index += 1
+    # after-balancing counts: each kept sentence's entities times its copies (kept with 0 copies: still a key)
+    after = Counter(dict.fromkeys(before, 0))
+    totals = np.zeros(len(type_names), dtype=np.int64)
+    j = kept_index = 0
+    for entities in _read_entities(shards, vocabulary):
+        types, rows = typed(entities)
+        kept_rows = rows[keep[j:j + len(rows)]]
+        j += len(rows)
+        n_copies = np.zeros(entities.sentences, dtype=np.int64)
+        n_copies[kept_rows] = copies[kept_index:kept_index + len(kept_rows)]
+        kept_index += len(kept_rows)
+        np.add.at(totals, types, n_copies[entities.row])
+    for category in after:
+        after[category] = int(totals[vocabulary[category]])
     mapping = scheme_mapping(after, ontology, options.label_scheme)
     final = Counter()
     for category, n in after.items():
@@ -399,39 +589,44 @@ def select_and_write(shards: list[Path], options: CorpusOptions, ontology: Ontol
     split_stats = {"train": SplitStats(), "validation": SplitStats()}
     with atomic_output_dir(output, overwrite=options.overwrite) as tmp:
         (tmp / "data").mkdir()
-        buffers = {"train": [], "validation": []}
-        written = {"train": [], "validation": []}
+        pending: dict[str, list[pa.Table]] = {"train": [], "validation": []}
+        written: dict[str, list[str]] = {"train": [], "validation": []}
 
-        def flush(split):
-            rows = buffers[split]
-            if not rows:
-                return
+        def write(split: str, table: pa.Table) -> None:
             name = f"{split}-{len(written[split]):05d}.parquet"
-            columns = {"tokens": [r[0] for r in rows], "ner_tags": [[label2id[t] for t in r[1]] for r in rows],
-                       "title": [r[2] for r in rows], "id": [r[3] for r in rows]}
-            pq.write_table(pa.Table.from_pydict(columns, schema=schema), tmp / "data" / name)
+            pq.write_table(table.combine_chunks(), tmp / "data" / name)
             written[split].append(name)
-            buffers[split] = []
 
-        row, typed_index, kept_index = 0, 0, 0
+        def add(split: str, table: pa.Table) -> None:
+            # Files of exactly shard_rows rows, as a row-by-row writer flushing at shard_rows would cut them.
+            pending[split].append(table)
+            if sum(t.num_rows for t in pending[split]) >= shard_rows:
+                rows = pa.concat_tables(pending[split])
+                while rows.num_rows >= shard_rows:
+                    write(split, rows.slice(0, shard_rows))
+                    rows = rows.slice(shard_rows)
+                pending[split] = [rows]
+
+        row = j = kept_index = 0
         for path in shards:
-            table = pq.read_table(path).to_pydict()
-            for tokens, tags, title, page_id in zip(table["tokens"], table["tags"], table["title"], table["id"]):
-                if not has_typed_entity(types_of(tags)):
-                    continue
-                if keep[typed_index]:
-                    new_tags = relabel(tags, full_map)
-                    for _ in range(int(copies[kept_index])):
-                        split = "validation" if validation[row] else "train"
-                        buffers[split].append((tokens, new_tags, title, page_id))
-                        split_stats[split].add(tokens, new_tags)
-                        row += 1
-                        if len(buffers[split]) >= shard_rows:
-                            flush(split)
-                    kept_index += 1
-                typed_index += 1
-        for split in buffers:
-            flush(split)
+            table = pq.read_table(path)
+            entities = _shard_entities(table.column("tags"), vocabulary)
+            _, rows = typed(entities)
+            kept_rows = rows[keep[j:j + len(rows)]]
+            j += len(rows)
+            copied = np.repeat(kept_rows, copies[kept_index:kept_index + len(kept_rows)])
+            kept_index += len(kept_rows)
+            out = _output_rows(table.take(copied), full_map, label2id, schema)
+            in_validation = validation[row:row + len(copied)]
+            row += len(copied)
+            for split, mask in (("train", ~in_validation), ("validation", in_validation)):
+                part = out.filter(mask)
+                _add_stats(split_stats[split], part, labels)
+                add(split, part)
+        for split, tables in pending.items():
+            rows = pa.concat_tables(tables) if tables else None
+            if rows is not None and rows.num_rows:
+                write(split, rows)
         files = {}
         for split, names in written.items():
             for k, name in enumerate(names):
@@ -444,6 +639,28 @@ def select_and_write(shards: list[Path], options: CorpusOptions, ontology: Ontol
             render_dataset_card(card, [config], {"default": files}, {"default": split_stats}), encoding="utf-8")
         (tmp / "entities_per_category.png").write_bytes(_histogram_png(before, after))
     return output
+
+
+def _output_rows(rows: pa.Table, full_map: dict[str, str], label2id: dict[str, int], schema: pa.Schema) -> pa.Table:
+    """Raw shard rows as output rows: tags relabelled (:func:`~.selection.relabel`) and turned into label ids."""
+    distinct, codes, offsets = _tag_codes(rows.column("tags"))
+    # The dictionary may hold tags of rows not taken, whose types have no label.
+    used = np.unique(codes)
+    lookup = np.zeros(max(len(distinct), 1), dtype=np.int64)
+    lookup[used] = [label2id[t] for t in relabel([distinct[i] for i in used], full_map)]
+    ner_tags = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(lookup[codes], pa.int64()))
+    return pa.Table.from_arrays([rows.column("tokens").combine_chunks(), ner_tags, rows.column("title").combine_chunks(),
+                                 rows.column("id").combine_chunks()], schema=schema)
+
+
+def _add_stats(stats: SplitStats, rows: pa.Table, labels: list[str]) -> None:
+    """:meth:`SplitStats.add` of every output row."""
+    stats.rows += rows.num_rows
+    stats.tokens += int(pc.sum(pc.list_value_length(rows.column("tokens"))).as_py() or 0)
+    counts = np.bincount(pc.list_flatten(rows.column("ner_tags")).to_numpy(), minlength=len(labels))
+    for label, n in zip(labels, counts):
+        if n and label.startswith("B-"):
+            stats.entities[label[2:]] += int(n)
 
 
 def _corpus_card(options, stats, scarce, top, dropped, n_typed, before, after, rates, final, split_stats):
@@ -492,6 +709,11 @@ def _corpus_card(options, stats, scarce, top, dropped, n_typed, before, after, r
 
 def build_corpus(options: CorpusOptions) -> Path:
     """The whole ``corpus build``; the shards of an interrupted run are reused."""
+    with _no_cycle_collection():
+        return _build_corpus(options)
+
+
+def _build_corpus(options: CorpusOptions) -> Path:
     if options.label_scheme not in LABEL_SCHEMES:
         raise CorpusError(f"--label-scheme must be one of {', '.join(LABEL_SCHEMES)}, not {options.label_scheme!r}")
     sources = [s for s in (options.mappings, options.types, options.instance_types) if s is not None]
@@ -501,7 +723,7 @@ def build_corpus(options: CorpusOptions) -> Path:
     if output.exists() and not options.overwrite:
         raise FileExistsError(f"{output} already exists (pass --overwrite to replace it)")
     ontology = Ontology.from_owl(options.ontology)
-    load_punkt(options.punkt)  # fail now, not after the typing pass
+    PunktSplitter.load(options.punkt)  # fail now, not after the typing pass
     work = output.with_name(f".{output.name}.partial")
     fingerprint = options.fingerprint()
     marker = work / "fingerprint"
@@ -521,7 +743,7 @@ def build_corpus(options: CorpusOptions) -> Path:
             stats["type_source"] = f"`corpus types` folder `{Path(options.types).name}`"
         else:
             mappings = InfoboxMappings.from_xml(options.mappings, ontology) if options.mappings else None
-            pairs, redirects, counted = scan_types(options.dump, mappings)
+            pairs, redirects, counted = scan_types(options.dump, mappings, keep_articles=work / _ARTICLES)
             if options.instance_types is not None:
                 pairs = list(read_instance_types(options.instance_types, ontology))
                 stats["type_source"] = f"instance types `{Path(options.instance_types).name}`"
@@ -534,7 +756,8 @@ def build_corpus(options: CorpusOptions) -> Path:
         tmp.write_text(json.dumps(stats))
         tmp.replace(stats_path)
     shards, counted = tag_shards(options, index_dir, work)
-    stats.update(counted, sentences=sum(pq.ParquetFile(p).metadata.num_rows for p in shards))
+    (work / _ARTICLES).unlink(missing_ok=True)  # every article is tagged: free the disk before the output
+    stats.update(counted)
     out = select_and_write(shards, options, ontology, stats)
     shutil.rmtree(work)
     return out

@@ -625,9 +625,15 @@ def read_instance_types(path: str | Path, ontology: Ontology | None = None) -> I
 # --- title -> class index ----------------------------------------------------------------------------------------
 
 
+# What canonical_title changes in an ASCII title; one without any is its own canonical form.
+_CANONICAL_WORK_RE = re.compile(r"[&#_\t\n\r\x0b\x0c\x1c-\x1f]|  |^[ :a-z]| $")
+
+
 def canonical_title(title: str) -> str:
     """A main-namespace page title as MediaWiki stores it: Unicode NFC, entities decoded, ``#fragment`` and a
     leading ``:`` dropped, underscores and whitespace runs as one space, first letter upper-cased."""
+    if title.isascii() and not _CANONICAL_WORK_RE.search(title):
+        return title  # most link targets: already normalised by the wikitext pass
     if not title.isascii():
         title = unicodedata.normalize("NFC", title)
     if "&" in title:

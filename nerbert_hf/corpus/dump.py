@@ -197,6 +197,10 @@ def _is_dab_template(name: str) -> bool:
     return name in DISAMBIGUATION_TEMPLATES or name.endswith(" disambiguation")
 
 
+# Every name above, and "... disambiguation", holds one of these: other templates skip the normalisation.
+_DAB_HINT_RE = re.compile("dis|dab|dbig", re.IGNORECASE)
+
+
 def is_disambiguation(page: Page) -> bool:
     """A disambiguation page: its title ends with ``(disambiguation)``, or its wikitext uses a
     disambiguation template (``{{disambiguation}}``, ``{{dab}}``, ``{{hndis}}``, ``{{geodis}}``,
@@ -206,7 +210,8 @@ def is_disambiguation(page: Page) -> bool:
     text = page.text
     if "__DISAMBIG__" in text:
         return True
-    return any(_is_dab_template(m.group(1)) for m in _TEMPLATE_NAME_RE.finditer(text))
+    names = (m.group(1) for m in _TEMPLATE_NAME_RE.finditer(text))
+    return any(_is_dab_template(name) for name in names if _DAB_HINT_RE.search(name))
 
 
 def redirect_table(pages: Iterable[Page]) -> dict[str, str]:

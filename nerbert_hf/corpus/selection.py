@@ -70,6 +70,15 @@ def drop_probability(types: list[str], top: set[str]) -> float:
     return DROP_PROBABILITY.get(n_entity, DROP_PROBABILITY_MORE)
 
 
+def drop_probabilities(n_entity: np.ndarray, all_in_top: np.ndarray) -> np.ndarray:
+    """:func:`drop_probability` of many sentences, from their ENTITY counts and whether all their entities
+    lie in the top categories."""
+    p = np.where(n_entity > max(DROP_PROBABILITY), DROP_PROBABILITY_MORE, 0.0)
+    for n, probability in DROP_PROBABILITY.items():
+        p[n_entity == n] = probability
+    return np.where((n_entity >= min(DROP_PROBABILITY)) & all_in_top, p, 0.0)
+
+
 def owner(types: list[str], counts: Counter) -> str:
     """The category a sentence is resampled with: its rarest typed category (ENTITY if it has none)."""
     typed = [t for t in types if t != ENTITY]
