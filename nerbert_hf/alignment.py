@@ -5,6 +5,14 @@ carries the word's tag id; the word's other subwords and the special tokens get
 ``-100`` so the loss ignores them. Predictions are read back the same way, from each
 word's first subword.
 
+One exception keeps ``pipeline("ner", aggregation_strategy="first")`` faithful to
+these word-level predictions: the pipeline sees a new word at every piece the
+tokenizer does not mark as a continuation (BERT splits ``self-rule`` into ``self``,
+``-``, ``rule``: three words to the pipeline, one in the data). With ``inside_ids``
+those inner word-starting pieces get the word's inside tag (``I-X`` for ``B-X`` or
+``I-X``, ``O`` for ``O``), so the pipeline groups them back into the word's entity.
+Predictions are still read at the first subword only.
+
 Long sentences are never truncated. A sentence needing more than ``max_length``
 tokens is cut into overlapping windows of whole words (a word's subwords never
 straddle two windows). Every word appears in one or more windows; exactly one window
@@ -73,6 +81,7 @@ def tokenize_and_align(
     max_length: int | None = None,
     stride: int = 32,
     indices: Sequence[int] | None = None,
+    inside_ids: Sequence[int] | None = None,
 ) -> dict[str, list]:
     """Tokenize a batch of pre-split sentences into labelled windows (one row per window).
 
@@ -80,7 +89,9 @@ def tokenize_and_align(
     tag ids. ``stride`` is the most tokens two consecutive windows of a sentence share
     (whole words only). ``indices`` are the sentences' global indices (pass
     ``with_indices=True`` to ``Dataset.map``, or use :func:`align_dataset`); without
-    them sentences are numbered from 0 within the batch.
+    them sentences are numbered from 0 within the batch. ``inside_ids[t]`` is the tag id
+    that continues tag id ``t`` (see :func:`inside_tag_ids`); given, the pieces of a word
+    that ``pipeline("ner")`` reads as new words carry it (see the module docstring).
 
     Output columns, one entry per window: ``input_ids``, ``attention_mask``,
     ``token_type_ids`` (if the tokenizer makes them), ``labels`` (if tags were given:
@@ -107,7 +118,9 @@ def tokenize_and_align(
         indices = range(len(sentences))
 
     # verbose=False: over-long sentences are expected here, they get windowed below.
-    whole = tokenizer(sentences, is_split_into_words=True, truncation=False, verbose=False)
+    inner = tags is not None and inside_ids is not None
+    whole = tokenizer(sentences, is_split_into_words=True, truncation=False, verbose=False,
+                      return_offsets_mapping=inner)
     columns = [key for key in ("input_ids", "token_type_ids", "attention_mask") if key in whole]
 
     # Per sentence: (word range, source encoding, row in it) for each window; windowed
@@ -132,7 +145,8 @@ def tokenize_and_align(
     # truncation only ever bites on a window holding a single word longer than the
     # budget; it loses that word's trailing subwords, never its first one.
     sliced = (
-        tokenizer(slices, is_split_into_words=True, truncation=True, max_length=max_length, verbose=False)
+        tokenizer(slices, is_split_into_words=True, truncation=True, max_length=max_length, verbose=False,
+                  return_offsets_mapping=inner)
         if slices
         else None
     )
@@ -157,6 +171,12 @@ def tokenize_and_align(
                 for word, position in firsts:
                     if owners[word] == k:
                         labels[position] = int(tags[i][word])
+                if inner:
+                    start = plan[k][0]
+                    for position in _pipeline_inner_starts(tokenizer, encoding, row, sentences[i], start):
+                        word = encoding.word_ids(row)[position] + start
+                        if owners.get(word) == k:
+                            labels[position] = int(inside_ids[int(tags[i][word])])
                 out["labels"].append(labels)
             out["sentence_index"].append(int(indices[i]))
             out["window_id"].append(k)
@@ -166,7 +186,42 @@ def tokenize_and_align(
     return dict(out)
 
 
-def align_dataset(dataset, tokenizer, *, max_length: int | None = None, stride: int = 32, **map_kwargs):
+def inside_tag_ids(label_names: Sequence[str]) -> list[int]:
+    """Per tag id, the id of the tag that continues it inside an entity: ``I-X`` for ``B-X``/``I-X``, else itself."""
+    index = {name: i for i, name in enumerate(label_names)}
+    return [index.get(f"I-{name[2:]}", i) if name[:2] in ("B-", "I-") else i for i, name in enumerate(label_names)]
+
+
+def _pipeline_inner_starts(tokenizer, encoding, row: int, words: Sequence[str], offset: int) -> list[int]:
+    """Positions inside a word (not its first subword) where ``pipeline("ner")`` starts a new word.
+
+    The rule is the pipeline's own (``gather_pre_entities``): with a continuation
+    prefix (WordPiece ``##``) a piece is a continuation when its text and its span
+    differ in length; without one, when no space precedes it; an unknown token
+    always starts a word.
+    """
+    prefix = getattr(tokenizer.backend_tokenizer.model, "continuing_subword_prefix", None)
+    word_ids = encoding.word_ids(row)
+    ids = encoding["input_ids"][row]
+    offsets = encoding["offset_mapping"][row]
+    starts = []
+    for position in range(1, len(word_ids)):
+        word = word_ids[position]
+        if word is None or word != word_ids[position - 1]:
+            continue
+        begin, end = offsets[position]
+        if ids[position] == tokenizer.unk_token_id:
+            starts.append(position)
+        elif prefix:
+            if len(tokenizer.convert_ids_to_tokens(ids[position])) == end - begin:
+                starts.append(position)
+        elif begin > 0 and " " in words[word + offset][begin - 1:begin + 1]:
+            starts.append(position)
+    return starts
+
+
+def align_dataset(dataset, tokenizer, *, max_length: int | None = None, stride: int = 32,
+                  inside_ids: Sequence[int] | None = None, **map_kwargs):
     """``dataset.map`` of :func:`tokenize_and_align` with global sentence indices; drops the input columns."""
     import datasets
 
@@ -193,7 +248,7 @@ def align_dataset(dataset, tokenizer, *, max_length: int | None = None, stride: 
         with_indices=True,
         remove_columns=dataset.column_names,
         features=datasets.Features(schema),
-        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "stride": stride},
+        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "stride": stride, "inside_ids": inside_ids},
         **map_kwargs,
     )
 
@@ -288,8 +343,9 @@ def merge_word_predictions(
     return merged
 
 
-def _align_batch(examples, indices, tokenizer, max_length, stride):
-    return tokenize_and_align(examples, tokenizer, max_length=max_length, stride=stride, indices=indices)
+def _align_batch(examples, indices, tokenizer, max_length, stride, inside_ids=None):
+    return tokenize_and_align(examples, tokenizer, max_length=max_length, stride=stride, indices=indices,
+                              inside_ids=inside_ids)
 
 
 def _first_subwords(word_ids: Sequence[int | None], *, offset: int) -> list[tuple[int, int]]:

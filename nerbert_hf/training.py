@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 from torch.utils.data import SequentialSampler
 from transformers import (
@@ -22,8 +23,9 @@ from transformers import (
     HfArgumentParser,
     Trainer,
 )
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
-from .alignment import IGNORE_INDEX, align_dataset, count_windowed, merge_word_predictions
+from .alignment import IGNORE_INDEX, align_dataset, count_windowed, inside_tag_ids, merge_word_predictions
 from .errors import NerbertError
 from .metrics import ner_scores
 
@@ -45,6 +47,13 @@ class ModelArguments:
         default=None, metadata={"help": "Window length in tokens (default: the model's, at most 512)."}
     )
     stride: int = field(default=32, metadata={"help": "Most tokens two windows of a long sentence share."})
+    label_inner_pieces: bool = field(
+        default=True,
+        metadata={"help": "Give the inside tag to the pieces of a word that pipeline('ner') reads as words of "
+                          "their own (BERT splits `self-rule` into self, -, rule), so that the pipeline's "
+                          "entities match the word-level predictions. false: NER-BERT's strict first-subword "
+                          "labels. Scores read the first subword either way."},
+    )
 
 
 @dataclass
@@ -194,8 +203,10 @@ def prepare_split(dataset, tokenizer, model_args: ModelArguments, desc: str, *, 
     padding; predictions are merged back per word through ``sentence_index``, so
     the row order does not matter to the scores.
     """
+    inside = (inside_tag_ids(label_names(dataset))
+              if model_args.label_inner_pieces and "ner_tags" in dataset.column_names else None)
     aligned = align_dataset(dataset, tokenizer, max_length=model_args.max_seq_length, stride=model_args.stride,
-                            desc=f"Tokenizing {desc}")
+                            inside_ids=inside, desc=f"Tokenizing {desc}")
     windowed = count_windowed(aligned)
     if windowed:
         logger.info("%s: %d sentence(s) longer than the window were split into overlapping windows", desc, windowed)
@@ -243,13 +254,86 @@ class WordLevelScorer:
         return flat
 
 
+def label_tokens_per_row(aligned, sample: int = 20_000) -> float:
+    """Mean labelled positions (label != -100) per row, from up to ``sample`` evenly spaced rows."""
+    n = len(aligned)
+    if n == 0:
+        return 0.0
+    rows = aligned.select(np.linspace(0, n - 1, num=min(n, sample), dtype=int)) if n > sample else aligned
+    counts = [sum(1 for label in labels if label != IGNORE_INDEX) for labels in rows["labels"]]
+    return float(np.mean(counts))
+
+
+def token_weighted_loss(outputs, labels, num_items_in_batch=None):
+    """Summed token cross-entropy over ``num_items_in_batch`` (the batch's own count when not given)."""
+    logits = outputs["logits"]
+    labels = labels.to(logits.device)
+    total = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), labels.reshape(-1),
+                                              ignore_index=IGNORE_INDEX, reduction="sum")
+    if num_items_in_batch is None:
+        num_items_in_batch = labels.ne(IGNORE_INDEX).sum().clamp(min=1)
+    return total / num_items_in_batch
+
+
+class FixedGroupLengthSampler(LengthGroupedSampler):
+    """transformers' length-grouped sampler with a fixed group: ``group_batches`` batches are sorted together.
+
+    transformers shrinks its group to keep four groups per epoch, so a corpus of a
+    few hundred sentences gets groups of one or two batches and keeps most of its
+    padding. Lengths are held as one numpy array, not a Python list per row.
+    """
+
+    def __init__(self, batch_size: int, lengths, group_batches: int, generator=None):
+        super().__init__(batch_size, lengths=np.asarray(lengths), generator=generator)
+        self.group_batches = group_batches
+
+    def __iter__(self):
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, mega_batch_mult=self.group_batches,
+                                               generator=self.generator))
+
+
 class NERTrainer(Trainer):
-    """``Trainer`` whose evaluation keeps the dataset's row order.
+    """``Trainer`` for word-level NER: evaluation keeps row order; length-grouped training keeps token weights.
 
     With ``train_sampling_strategy='group_by_length'`` the stock ``Trainer`` also
     shuffles evaluation rows into length groups, and predictions come back in an
     order that no longer matches the rows they were computed on.
+
+    Length-grouped batches also skew the stock per-batch mean loss: a batch of short
+    sentences holds a few labelled words, each of which then weighs several times
+    more than a word in a batch of long ones, and training drifts towards short
+    sentences. Given ``label_tokens_per_row`` (the training rows' mean), every
+    labelled word weighs the same: the summed loss is divided by the batch's rows x
+    that mean, the count a random batch would have, not by its own count.
     """
+
+    def __init__(self, *args, label_tokens_per_row: float | None = None, length_group_batches: int | None = None,
+                 **kwargs):
+        if label_tokens_per_row:
+            kwargs.setdefault("compute_loss_func", token_weighted_loss)
+        super().__init__(*args, **kwargs)
+        self.label_tokens_per_row = label_tokens_per_row or None
+        self.length_group_batches = length_group_batches
+
+    def _get_train_sampler(self, train_dataset=None):
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        column = self.args.length_column_name
+        if (self.length_group_batches and self.args.train_sampling_strategy == "group_by_length"
+                and dataset is not None and column in getattr(dataset, "column_names", ())):
+            # One Arrow-to-numpy read of the column, not a Python object per row.
+            lengths = dataset.select_columns([column]).with_format("numpy")[:][column]
+            return FixedGroupLengthSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                           lengths, self.length_group_batches)
+        return super()._get_train_sampler(train_dataset)
+
+    def _get_num_items_in_batch(self, batch_samples, device):
+        counted = super()._get_num_items_in_batch(batch_samples, device)
+        if self.label_tokens_per_row is None or counted is None or not batch_samples:
+            return counted
+        real = sum(int(batch["labels"].ne(IGNORE_INDEX).sum()) for batch in batch_samples)
+        expected = sum(len(batch["labels"]) for batch in batch_samples) * self.label_tokens_per_row
+        # Rescaling the stock count keeps its handling of several devices (gathered, then divided).
+        return counted * (expected / max(real, 1))
 
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1:
@@ -257,8 +341,11 @@ class NERTrainer(Trainer):
         return SequentialSampler(eval_dataset)
 
 
-def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, compute_metrics=None, callbacks=None):
+def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, compute_metrics=None, callbacks=None,
+                  length_group_batches: int | None = None):
     """An :class:`NERTrainer` with dynamic padding; length-grouped batches come from ``training_args``."""
+    per_row = label_tokens_per_row(train_rows) if train_rows is not None and "labels" in train_rows.column_names \
+        else None
     return NERTrainer(
         model=model,
         args=training_args,
@@ -269,6 +356,8 @@ def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, c
         compute_metrics=compute_metrics,
         preprocess_logits_for_metrics=_argmax,
         callbacks=callbacks,
+        label_tokens_per_row=per_row,
+        length_group_batches=length_group_batches,
     )
 
 

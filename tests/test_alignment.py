@@ -11,6 +11,7 @@ from nerbert_hf.alignment import (
     align_dataset,
     check_tokenizer,
     count_windowed,
+    inside_tag_ids,
     merge_word_predictions,
     plan_windows,
     tokenize_and_align,
@@ -315,3 +316,39 @@ def test_bad_window_settings_are_rejected(tiny_tokenizer):
         tokenize_and_align({"tokens": [["the"]]}, tiny_tokenizer, max_length=16, stride=14)
     with pytest.raises(ValueError, match="no room"):
         tokenize_and_align({"tokens": [["the"]]}, tiny_tokenizer, max_length=2)
+
+
+def test_inside_tag_ids_continue_entities():
+    assert inside_tag_ids(["O", "B-per", "I-per", "B-loc", "I-loc", "B-misc"]) == [0, 2, 2, 4, 4, 5]
+
+
+def test_pieces_the_pipeline_reads_as_words_get_the_inside_tag(minilm_tokenizer):
+    names = ["O", "B-per", "I-per", "B-loc", "I-loc"]
+    words = ["Schaumburg-Lippe", "visited", "Austria-Hungary", "self-rule"]
+    tags = [1, 0, 3, 0]
+    assert minilm_tokenizer.tokenize(words[0]) == ["sc", "##ha", "##umb", "##urg", "-", "lip", "##pe"]
+    strict = tokenize_and_align({"tokens": [words], "ner_tags": [tags]}, minilm_tokenizer)
+    inner = tokenize_and_align({"tokens": [words], "ner_tags": [tags]}, minilm_tokenizer,
+                               inside_ids=inside_tag_ids(names))
+    pieces = _tokens(minilm_tokenizer, inner["input_ids"][0])
+    labelled = [(piece, label) for piece, label in zip(pieces, inner["labels"][0]) if label != IGNORE_INDEX]
+    assert labelled == [("sc", 1), ("-", 2), ("lip", 2), ("visited", 0), ("austria", 3), ("-", 4),
+                        ("hungary", 4), ("self", 0), ("-", 0), ("rule", 0)]
+    # NER-BERT's strict labels without inside_ids: first subwords only; word_index is the same either way.
+    assert [label for label in strict["labels"][0] if label != IGNORE_INDEX] == tags
+    assert strict["word_index"] == inner["word_index"]
+
+
+def test_inner_pieces_follow_window_ownership(minilm_tokenizer):
+    words = ["x-y"] * 30
+    tags = [1] * 30
+    out = tokenize_and_align({"tokens": [words], "ner_tags": [tags]}, minilm_tokenizer, max_length=20, stride=6,
+                             inside_ids=[0, 2, 2])
+    assert max(out["window_count"]) > 1
+    # Every word is labelled in exactly one window, its three pieces B, I, I there and nowhere else.
+    labelled = sum(sum(1 for label in labels if label != IGNORE_INDEX) for labels in out["labels"])
+    assert labelled == 3 * len(words)
+    for labels, index in zip(out["labels"], out["word_index"]):
+        for position, word in enumerate(index):
+            if word >= 0 and labels[position] == 1:
+                assert labels[position + 1:position + 3] == [2, 2]
