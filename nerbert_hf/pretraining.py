@@ -59,11 +59,6 @@ class CorpusArguments:
     max_eval_samples: int | None = field(default=None, metadata={"help": "Truncate validation."})
     eval_mode: str = field(default="default", metadata={"help": "seqeval mode: default or strict.",
                                                          "choices": ["default", "strict"]})
-    length_group_batches: int = field(
-        default=50,
-        metadata={"help": "With group_by_length: batches sorted by length together. transformers' own sampler "
-                          "shrinks this group to keep four per epoch, which leaves small corpora padded."},
-    )
     per_type_metrics: bool = field(
         default=False, metadata={"help": "Log F1 per entity type at each evaluation (hundreds for `full`)."}
     )
@@ -156,7 +151,7 @@ def run_pretrain(model_args: ModelArguments, corpus_args: CorpusArguments, train
 
     trainer = build_trainer(model, tokenizer, args, model_inputs(aligned_train),
                             model_inputs(aligned_val) if aligned_val is not None else None, scorer,
-                            length_group_batches=corpus_args.length_group_batches)
+                            length_group_batches=model_args.length_group_batches)
     resume = _resume_target(args.resume_from_checkpoint, args.output_dir)
     result = trainer.train(resume_from_checkpoint=resume)
     metrics = dict(result.metrics)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from torch.utils.data import SequentialSampler
+from torch.utils.data import Sampler, SequentialSampler
 from transformers import (
     AutoConfig,
     AutoModelForTokenClassification,
@@ -23,7 +23,6 @@ from transformers import (
     HfArgumentParser,
     Trainer,
 )
-from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from .alignment import IGNORE_INDEX, align_dataset, count_windowed, inside_tag_ids, merge_word_predictions
 from .errors import NerbertError
@@ -47,6 +46,11 @@ class ModelArguments:
         default=None, metadata={"help": "Window length in tokens (default: the model's, at most 512)."}
     )
     stride: int = field(default=32, metadata={"help": "Most tokens two windows of a long sentence share."})
+    length_group_batches: int = field(
+        default=50,
+        metadata={"help": "With --train_sampling_strategy group_by_length: batches sorted by length together "
+                          "(see LengthBucketSampler). 0: transformers' own length-grouped sampler."},
+    )
     label_inner_pieces: bool = field(
         default=True,
         metadata={"help": "Give the inside tag to the pieces of a word that pipeline('ner') reads as words of "
@@ -275,21 +279,42 @@ def token_weighted_loss(outputs, labels, num_items_in_batch=None):
     return total / num_items_in_batch
 
 
-class FixedGroupLengthSampler(LengthGroupedSampler):
-    """transformers' length-grouped sampler with a fixed group: ``group_batches`` batches are sorted together.
+class LengthBucketSampler(Sampler):
+    """Batches of similar lengths, in random order, that change from epoch to epoch.
 
-    transformers shrinks its group to keep four groups per epoch, so a corpus of a
-    few hundred sentences gets groups of one or two batches and keeps most of its
-    padding. Lengths are held as one numpy array, not a Python list per row.
+    Each epoch the rows are shuffled into groups of ``group_batches`` batches; a group
+    is sorted by length plus uniform noise of up to ``noise`` tokens (so near-equal
+    lengths meet different neighbours each epoch) and cut into batches, and the
+    batches of all groups are shuffled (a short last batch stays last). transformers'
+    ``LengthGroupedSampler`` instead shrinks its groups to keep four an epoch, which
+    leaves a small training set with most of its padding (CrossNER politics: 1.29
+    tokens per real token against 1.08 here), and walks each group from its longest
+    batch to its shortest. Draws come from torch's global generator, seeded by
+    ``set_seed``.
     """
 
-    def __init__(self, batch_size: int, lengths, group_batches: int, generator=None):
-        super().__init__(batch_size, lengths=np.asarray(lengths), generator=generator)
-        self.group_batches = group_batches
+    def __init__(self, lengths, batch_size: int, group_batches: int = 50, noise: float = 2.0):
+        self.lengths = np.asarray(lengths, dtype=np.float64)
+        self.batch_size = batch_size
+        self.group = max(1, group_batches) * batch_size
+        self.noise = noise
+
+    def __len__(self):
+        return len(self.lengths)
 
     def __iter__(self):
-        return iter(get_length_grouped_indices(self.lengths, self.batch_size, mega_batch_mult=self.group_batches,
-                                               generator=self.generator))
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+        rows = rng.permutation(len(self.lengths))
+        full, last = [], []
+        for start in range(0, len(rows), self.group):
+            group = rows[start:start + self.group]
+            keys = self.lengths[group] + rng.uniform(-self.noise, self.noise, len(group))
+            group = group[np.argsort(keys, kind="stable")]
+            for i in range(0, len(group), self.batch_size):
+                (full if len(group[i:i + self.batch_size]) == self.batch_size else last).append(
+                    group[i:i + self.batch_size])
+        batches = [full[i] for i in rng.permutation(len(full))] + last
+        return iter(np.concatenate(batches).tolist() if batches else [])
 
 
 class NERTrainer(Trainer):
@@ -316,14 +341,18 @@ class NERTrainer(Trainer):
         self.length_group_batches = length_group_batches
 
     def _get_train_sampler(self, train_dataset=None):
-        dataset = self.train_dataset if train_dataset is None else train_dataset
+        # The Trainer hands over the training set without the columns the model does not take, `length`
+        # among them; the rows are the same, so the lengths are read from the full set.
+        source = self.train_dataset
         column = self.args.length_column_name
         if (self.length_group_batches and self.args.train_sampling_strategy == "group_by_length"
-                and dataset is not None and column in getattr(dataset, "column_names", ())):
+                and source is not None and column in getattr(source, "column_names", ())
+                and (train_dataset is None or len(train_dataset) == len(source))):
             # One Arrow-to-numpy read of the column, not a Python object per row.
-            lengths = dataset.select_columns([column]).with_format("numpy")[:][column]
-            return FixedGroupLengthSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                           lengths, self.length_group_batches)
+            lengths = source.select_columns([column]).with_format("numpy")[:][column]
+            # A batch here is one optimiser step's rows: accumulated micro-batches are slices of it.
+            return LengthBucketSampler(lengths, self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                       self.length_group_batches)
         return super()._get_train_sampler(train_dataset)
 
     def _get_num_items_in_batch(self, batch_samples, device):

@@ -9,7 +9,7 @@ from conftest import save_tiny_bert
 
 from nerbert_hf.training import (
     IGNORE_INDEX,
-    FixedGroupLengthSampler,
+    LengthBucketSampler,
     NERTrainer,
     build_trainer,
     label_tokens_per_row,
@@ -74,25 +74,52 @@ def _padded_tokens(lengths, order, batch_size):
                for k in range(0, len(order), batch_size))
 
 
-def test_fixed_groups_pad_a_small_corpus_less_than_transformers_groups():
-    lengths = [int(x) for x in torch.randint(5, 120, (52,), generator=torch.Generator().manual_seed(0))]
+def _batches(order, batch_size):
+    return [order[k:k + batch_size] for k in range(0, len(order), batch_size)]
+
+
+def test_buckets_pad_a_small_set_less_than_transformers_groups_and_change_each_epoch():
+    lengths = [int(x) for x in torch.randint(5, 120, (200,), generator=torch.Generator().manual_seed(0))]
     torch.manual_seed(1)
-    ours = list(FixedGroupLengthSampler(16, lengths, group_batches=50))
+    sampler = LengthBucketSampler(lengths, 16, group_batches=50)
+    first, second = list(sampler), list(sampler)
     stock = list(LengthGroupedSampler(16, lengths=lengths))
-    assert sorted(ours) == list(range(52))
-    # transformers keeps four groups an epoch: 52 rows get groups of one batch, sorted within the batch only.
-    assert _padded_tokens(lengths, ours, 8) < 0.85 * _padded_tokens(lengths, stock, 8)
-    assert _padded_tokens(lengths, ours, 8) < 1.2 * sum(lengths)
+    assert sorted(first) == list(range(200)) and len(sampler) == 200
+    # transformers keeps four groups an epoch (here of three batches each), sorted within each group only.
+    assert _padded_tokens(lengths, first, 16) < 0.9 * _padded_tokens(lengths, stock, 16)
+    assert _padded_tokens(lengths, first, 16) < 1.12 * sum(lengths)
+    # Batches come in random order, not longest first, and not the same ones every epoch.
+    maxima = [max(lengths[i] for i in batch) for batch in _batches(first, 16)[:-1]]
+    assert maxima != sorted(maxima, reverse=True) and maxima != sorted(maxima)
+    assert {tuple(sorted(b)) for b in _batches(first, 16)} != {tuple(sorted(b)) for b in _batches(second, 16)}
+    # The short last batch (200 = 12 x 16 + 8) stays last, so no batch mixes two length ranges.
+    assert len(_batches(first, 16)[-1]) == 8
+    torch.manual_seed(1)
+    assert list(LengthBucketSampler(lengths, 16, group_batches=50)) == first  # seeded by set_seed
 
 
-def test_trainer_uses_fixed_groups_only_when_asked(tmp_path):
+def test_buckets_within_groups_at_corpus_scale():
+    lengths = list(range(1000))
+    torch.manual_seed(0)
+    order = list(LengthBucketSampler(lengths, 10, group_batches=5, noise=0))
+    # Each batch is ten neighbours in one sorted 50-row group: far closer than random rows (span ~900),
+    # not as close as neighbours in the whole sorted set (span 9).
+    assert sorted(order) == lengths
+    assert all(batch == sorted(batch) for batch in _batches(order, 10))
+    spans = [batch[-1] - batch[0] for batch in _batches(order, 10)]
+    assert 9 < sum(spans) / len(spans) < 450
+
+
+def test_trainer_uses_buckets_only_when_asked(tmp_path):
     folder = save_tiny_bert(tmp_path / "tiny", ["alpha"])
     tokenizer = load_tokenizer(str(folder))
     model = load_model(str(folder), ["O", "B-X", "I-X"])
     train = _rows([1, 2, 3, 4]).map(lambda row: {"length": len(row["input_ids"])})
     args = TrainingArguments(output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, report_to="none",
-                             train_sampling_strategy="group_by_length")
-    sampler = build_trainer(model, tokenizer, args, train, length_group_batches=7)._get_train_sampler()
-    assert isinstance(sampler, FixedGroupLengthSampler) and sampler.group_batches == 7
+                             train_sampling_strategy="group_by_length", gradient_accumulation_steps=3)
+    # Through the Trainer's own dataloader, which strips the `length` column before asking for a sampler.
+    loader = build_trainer(model, tokenizer, args, train, length_group_batches=7).get_train_dataloader()
+    sampler = loader.batch_sampler.sampler  # accelerate rebuilds the loader around a BatchSampler
+    assert isinstance(sampler, LengthBucketSampler) and sampler.group == 7 * 6 and sampler.batch_size == 6
     assert list(sampler.lengths) == [4, 5, 6, 7]
     assert type(build_trainer(model, tokenizer, args, train)._get_train_sampler()) is LengthGroupedSampler
