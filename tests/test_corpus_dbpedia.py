@@ -406,18 +406,7 @@ def test_type_index_round_trip(tmp_path, onto2019):
 
 
 def test_canonical_title_shortcut_agrees_with_the_normalisation(excerpt):
-    import html
-    import unicodedata
-
-    from nerbert_hf.corpus.infobox import normalize_name
-
-    def normalised(title):  # canonical_title without its shortcut for titles it would not change
-        if not title.isascii():
-            title = unicodedata.normalize("NFC", title)
-        if "&" in title:
-            title = html.unescape(title)
-        title = normalize_name(title.partition("#")[0])
-        return normalize_name(title[1:]) if title.startswith(":") else title
+    from nerbert_hf.corpus.dbpedia import _normalise_title as normalised
 
     rng = random.Random(3)
     alphabet = ["a", "Z", "b", " ", "  ", "_", ":", "#", "&amp;", "&", ";", "\t", "\n", "\x1c", "\x0b", "1", "(", "é"]

@@ -634,6 +634,11 @@ def canonical_title(title: str) -> str:
     leading ``:`` dropped, underscores and whitespace runs as one space, first letter upper-cased."""
     if title.isascii() and not _CANONICAL_WORK_RE.search(title):
         return title  # most link targets: already normalised by the wikitext pass
+    return _normalise_title(title)
+
+
+def _normalise_title(title: str) -> str:
+    """:func:`canonical_title` without its shortcut for titles that it would leave unchanged."""
     if not title.isascii():
         title = unicodedata.normalize("NFC", title)
     if "&" in title:
