@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = {
     "crossner": "crossner", "conll2003": "conll2003", "wnut2017": "wnut2017", "fin": "fin",
@@ -66,7 +68,7 @@ def main() -> int:
         f"Target: at most {TARGET_SECONDS:.0f} s in total: **{verdict}**.",
         "",
     ]
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
+    write_results(args.results, lines, echo=False)
     return 0 if verdict == "PASS" else 1
 
 

@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 EXCERPT = "wikipedia/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 FULL_DUMP_ARTICLES = 6_900_000
@@ -139,8 +141,7 @@ def main() -> int:
         "so the wall time is longer. Peak RSS is that of the largest child process.",
         "",
     ]
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.results, lines)
     return 0
 
 

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 DOMAINS = ("politics", "science", "music", "literature", "ai")
 # CrossNER (Liu et al., AAAI 2021) Table 2, BERT-based without DAPT, F1 averaged over three runs.
@@ -74,9 +76,7 @@ def main() -> int:
         + f" | {paper_mean:.2f} |",
         "",
     ]
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.results, lines)
     return 0
 
 

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "recipes"))
@@ -203,9 +205,7 @@ def main() -> int:
         f"{max(v[1] for v in scores.values()):.2f}.",
         "",
     ]
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.results, lines)
     return 0
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -131,9 +133,7 @@ def main() -> int:
         f"Speed-up: **{speedup:.2f}x** (target >= 1.5x at equal or better mean F1: **{'PASS' if ok else 'FAIL'}**).",
         "",
     ]
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.results, lines)
     return 0
 
 

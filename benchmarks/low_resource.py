@@ -30,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 CROSSNER_DOMAINS = ("politics", "science", "music", "literature", "ai")
 FEW_SHOT_DATASETS = ("twitter", "btc", "bionlp13cg", "bionlp13pc", "fin", "re3d")
@@ -57,6 +59,12 @@ def parse_models(pairs: list[str]) -> dict[str, str]:
     return models
 
 
+def few_shot_sizes(args) -> list[tuple[str, str, list[str]]]:
+    """Each few-shot training size: its column, its run folder and its finetune.py option."""
+    return ([(f"fraction {p:g}", f"fraction-{p:g}", ["--train_fraction", str(p)]) for p in args.fractions]
+            + [(f"{k}-shot", f"shots-{k}", ["--shots_per_type", str(k)]) for k in args.shots])
+
+
 def plan_runs(args, models: dict[str, str]) -> list[dict]:
     """Every fine-tuning run of the benchmark: its group, row, column, output folder and finetune.py arguments."""
     runs = []
@@ -71,10 +79,8 @@ def plan_runs(args, models: dict[str, str]) -> list[dict]:
                     argv += ["--source_dataset_name", args.crossner, "--source_dataset_config_name", "conll2003"]
                 runs.append({"group": setting, "model": name, "column": domain,
                              "out": Path(args.output_dir) / name / setting / domain, "argv": argv})
-        few_shot = [(f"fraction {p:g}", f"fraction-{p:g}", ["--train_fraction", str(p)]) for p in args.fractions]
-        few_shot += [(f"{k}-shot", f"shots-{k}", ["--shots_per_type", str(k)]) for k in args.shots]
         for dataset in args.few_shot_datasets:
-            for column, folder, option in few_shot:
+            for column, folder, option in few_shot_sizes(args):
                 argv = [str(REPO / "recipes" / "configs" / "crossner_target.yaml"), "--model_name_or_path", path,
                         "--dataset_name", str(Path(args.data_root) / dataset), *option, *seeds]
                 runs.append({"group": f"few-shot {dataset}", "model": name, "column": column,
@@ -165,7 +171,7 @@ def few_shot_png(results: dict, models: list[str], datasets, columns: list[str],
 
 def report(args, models: dict[str, str], results: dict, command: str) -> str:
     names = list(models)
-    columns = [f"fraction {p:g}" for p in args.fractions] + [f"{k}-shot" for k in args.shots]
+    columns = [column for column, _, _ in few_shot_sizes(args)]
     lines = [
         "# Low-resource NER: plain encoder vs NER pre-training (NER-BERT Table 2, Figure 2)",
         "",
@@ -220,16 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/low_resource.py " + shlex.join(argv)
     text = report(args, models, results, command)
     results_path = Path(args.results)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    columns = [f"fraction {p:g}" for p in args.fractions] + [f"{k}-shot" for k in args.shots]
+    columns = [column for column, _, _ in few_shot_sizes(args)]
     if args.few_shot_datasets and columns:
         png = results_path.with_suffix(".png")
+        results_path.parent.mkdir(parents=True, exist_ok=True)
         few_shot_png(results, list(models), args.few_shot_datasets, columns, png)
         text += f"\n![few-shot curves]({png.name})\n"
-    tmp = results_path.with_name(f".{results_path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(results_path)
-    print(text)
+    write_results(results_path, text)
     return 0
 
 

@@ -34,8 +34,9 @@ def _word_starts(words: list[str]) -> list[int]:
 def pipeline_word_tags(entities: list[dict], words: list[str]) -> list[str]:
     """IOB2 word tags: a word takes the entity holding its first character (B- on the entity's first word)."""
     tags = ["O"] * len(words)
+    starts = _word_starts(words)
     for entity in entities:
-        inside = [i for i, s in enumerate(_word_starts(words)) if entity["start"] <= s < entity["end"]]
+        inside = [i for i, s in enumerate(starts) if entity["start"] <= s < entity["end"]]
         for k, i in enumerate(inside):
             tags[i] = ("B-" if k == 0 else "I-") + entity["entity_group"]
     return tags

@@ -24,9 +24,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from results_file import write_results  # benchmarks/, this script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 
-PLAIN = r'''
+# Both recipes run in a fresh process behind this prefix: it counts the tokens every collated batch computes,
+# padding included, so the two recipes' padding can be compared.
+_COUNT_PADDING = r'''
 import json, resource, sys
 
 import transformers
@@ -37,6 +41,13 @@ def _counting_call(self, features, *a, **k):
     _PADDED[0] += int(batch["input_ids"].numel())
     return batch
 transformers.DataCollatorForTokenClassification.__call__ = _counting_call
+def _result(runtime, real_tokens):
+    print("RESULT " + json.dumps({"train_runtime": runtime, "real_tokens": real_tokens,
+          "real_tokens_per_second": real_tokens / runtime, "padded_tokens": _PADDED[0],
+          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+PLAIN = _COUNT_PADDING + r'''
 from datasets import load_dataset
 from transformers import (AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
                           Trainer, TrainingArguments, set_seed)
@@ -56,24 +67,11 @@ targs = TrainingArguments(output_dir=a["out"], max_steps=a["max_steps"], per_dev
     save_strategy="no", logging_strategy="no", include_num_input_tokens_seen="non_padding")
 trainer = Trainer(model=model, args=targs, train_dataset=train, processing_class=tokenizer,
                   data_collator=DataCollatorForTokenClassification(tokenizer))
-runtime = trainer.train().metrics["train_runtime"]
-seen = trainer.state.num_input_tokens_seen
-print("RESULT " + json.dumps({"train_runtime": runtime, "real_tokens": seen, "real_tokens_per_second": seen / runtime,
-      "padded_tokens": _PADDED[0],
-      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+_result(trainer.train().metrics["train_runtime"], trainer.state.num_input_tokens_seen)
 '''
 
-OURS = r'''
-import json, resource, runpy, sys
-
-import transformers
-_PADDED = [0]
-_call = transformers.DataCollatorForTokenClassification.__call__
-def _counting_call(self, features, *a, **k):
-    batch = _call(self, features, *a, **k)
-    _PADDED[0] += int(batch["input_ids"].numel())
-    return batch
-transformers.DataCollatorForTokenClassification.__call__ = _counting_call
+OURS = _COUNT_PADDING + r'''
+import runpy
 a = json.loads(sys.argv[1])
 sys.argv = [a["script"], "--model_name_or_path", a["model"], "--dataset_name", a["corpus"], "--output_dir", a["out"],
             "--max_steps", str(a["max_steps"]), "--per_device_train_batch_size", str(a["batch"]),
@@ -85,10 +83,7 @@ except SystemExit as e:
     if e.code:
         raise
 r = json.load(open(a["out"] + "/all_results.json"))
-print("RESULT " + json.dumps({"train_runtime": r["train_runtime"], "real_tokens": r["train_real_tokens"],
-      "real_tokens_per_second": r["train_real_tokens_per_second"],
-      "padded_tokens": _PADDED[0],
-      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+_result(r["train_runtime"], r["train_real_tokens"])
 '''
 
 
@@ -180,9 +175,7 @@ def main() -> int:
         f"**{'PASS' if mem_ratio <= 1.2 else 'FAIL'}**).",
         "",
     ]
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.results, lines)
     return 0
 
 
