@@ -172,9 +172,7 @@ def tokenize_and_align(
                     if owners[word] == k:
                         labels[position] = int(tags[i][word])
                 if inner:
-                    start = plan[k][0]
-                    for position in _pipeline_inner_starts(tokenizer, encoding, row, sentences[i], start):
-                        word = encoding.word_ids(row)[position] + start
+                    for word, position in _pipeline_inner_starts(tokenizer, encoding, row, sentences[i], plan[k][0]):
                         if owners.get(word) == k:
                             labels[position] = int(inside_ids[int(tags[i][word])])
                 out["labels"].append(labels)
@@ -192,8 +190,10 @@ def inside_tag_ids(label_names: Sequence[str]) -> list[int]:
     return [index.get(f"I-{name[2:]}", i) if name[:2] in ("B-", "I-") else i for i, name in enumerate(label_names)]
 
 
-def _pipeline_inner_starts(tokenizer, encoding, row: int, words: Sequence[str], offset: int) -> list[int]:
-    """Positions inside a word (not its first subword) where ``pipeline("ner")`` starts a new word.
+def _pipeline_inner_starts(tokenizer, encoding, row: int, words: Sequence[str], offset: int
+                           ) -> list[tuple[int, int]]:
+    """``(sentence word index, position)`` of the pieces inside a word (not its first subword) where
+    ``pipeline("ner")`` starts a new word.
 
     The rule is the pipeline's own (``gather_pre_entities``): with a continuation
     prefix (WordPiece ``##``) a piece is a continuation when its text and its span
@@ -211,12 +211,13 @@ def _pipeline_inner_starts(tokenizer, encoding, row: int, words: Sequence[str], 
             continue
         begin, end = offsets[position]
         if ids[position] == tokenizer.unk_token_id:
-            starts.append(position)
+            new_word = True
         elif prefix:
-            if len(tokenizer.convert_ids_to_tokens(ids[position])) == end - begin:
-                starts.append(position)
-        elif begin > 0 and " " in words[word + offset][begin - 1:begin + 1]:
-            starts.append(position)
+            new_word = len(tokenizer.convert_ids_to_tokens(ids[position])) == end - begin
+        else:
+            new_word = begin > 0 and " " in words[word + offset][begin - 1:begin + 1]
+        if new_word:
+            starts.append((word + offset, position))
     return starts
 
 
