@@ -40,13 +40,6 @@ from .training import (
 
 logger = logging.getLogger(__name__)
 
-# Defaults of the pre-training recipe that differ from TrainingArguments' (a YAML or the command line override them).
-PRETRAIN_DEFAULTS = {
-    "train_sampling_strategy": "group_by_length",
-    "report_to": "none",
-}
-
-
 @dataclass
 class CorpusArguments:
     dataset_name: str = field(

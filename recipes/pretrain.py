@@ -13,13 +13,13 @@ import sys
 
 from transformers import TrainingArguments
 
-from nerbert_hf.pretraining import PRETRAIN_DEFAULTS, CorpusArguments, run_pretrain
+from nerbert_hf.pretraining import CorpusArguments, run_pretrain
 from nerbert_hf.training import ModelArguments, run_recipe
 
 
 def main(argv=None) -> int:
-    done = run_recipe("pretrain.py", (ModelArguments, CorpusArguments, TrainingArguments), run_pretrain, argv,
-                      defaults=PRETRAIN_DEFAULTS)
+    # The recipes' shared defaults (training.RECIPE_DEFAULTS): length-grouped batches, no logging service.
+    done = run_recipe("pretrain.py", (ModelArguments, CorpusArguments, TrainingArguments), run_pretrain, argv)
     if done is None:
         return 1
     _, results = done

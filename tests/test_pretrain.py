@@ -21,7 +21,7 @@ from conftest import save_tiny_bert
 from dataset_scripts import DATASETS
 from nerbert_hf.builders import build_dataset
 from nerbert_hf.corpus.build import CorpusOptions, build_corpus
-from nerbert_hf.pretraining import PRETRAIN_DEFAULTS, CorpusArguments, effective_batch_size
+from nerbert_hf.pretraining import CorpusArguments, effective_batch_size
 from nerbert_hf.training import ModelArguments, parse_recipe_args
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,8 +122,7 @@ def test_paper_config_and_label_scheme_ablation_by_configuration():
     configs = REPO / "recipes" / "configs"
     _, corpus_args, training = parse_recipe_args(
         (ModelArguments, CorpusArguments, TrainingArguments),
-        [str(configs / "nerbert_pretrain.yaml"), "--output_dir", "o", "--report_to", "none"],
-        defaults=PRETRAIN_DEFAULTS)
+        [str(configs / "nerbert_pretrain.yaml"), "--output_dir", "o", "--report_to", "none"])
     assert training.learning_rate == 5e-5 and training.optim.startswith("adamw")
     assert effective_batch_size(training) == 960 and training.bf16 is False
     assert training.train_sampling_strategy == "group_by_length" and training.eval_strategy == "steps"
@@ -135,8 +134,7 @@ def test_paper_config_and_label_scheme_ablation_by_configuration():
     # The command line overrides the YAML (e.g. bf16 on a GPU).
     _, _, training = parse_recipe_args(
         (ModelArguments, CorpusArguments, TrainingArguments),
-        [str(configs / "nerbert_pretrain.yaml"), "--output_dir", "o", "--gradient_accumulation_steps", "15"],
-        defaults=PRETRAIN_DEFAULTS)
+        [str(configs / "nerbert_pretrain.yaml"), "--output_dir", "o", "--gradient_accumulation_steps", "15"])
     assert effective_batch_size(training) == 480
 
 
