@@ -67,7 +67,7 @@ def _train(model_name, tokenizer, train, validation, labels, training_args, mode
     trainer = build_trainer(
         model, tokenizer, args, model_inputs(aligned_train),
         model_inputs(aligned_val) if aligned_val is not None else None, scorer, callbacks,
-        length_group_batches=model_args.length_group_batches,
+        model_args=model_args,
     )
     result = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     metrics = dict(result.metrics)

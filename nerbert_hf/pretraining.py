@@ -25,6 +25,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .errors import NerbertError
 from .training import (
+    RECIPE_DEFAULTS,
     ModelArguments,
     WordLevelScorer,
     build_trainer,
@@ -39,6 +40,12 @@ from .training import (
 )
 
 logger = logging.getLogger(__name__)
+
+# A pre-training corpus is large and mostly seen once, so every step's rows are a fresh random draw anyway:
+# its length groups are sorted exactly (no noise) and are 20x fine-tuning's, which leaves next to no padding
+# (a Wikipedia corpus: 1.00 tokens per real token, against 1.06 with fine-tuning's groups and 2.0 at random).
+PRETRAIN_DEFAULTS = {**RECIPE_DEFAULTS, "length_group_batches": 1000, "length_noise": 0.0}
+
 
 @dataclass
 class CorpusArguments:
@@ -144,7 +151,7 @@ def run_pretrain(model_args: ModelArguments, corpus_args: CorpusArguments, train
 
     trainer = build_trainer(model, tokenizer, args, model_inputs(aligned_train),
                             model_inputs(aligned_val) if aligned_val is not None else None, scorer,
-                            length_group_batches=model_args.length_group_batches)
+                            model_args=model_args)
     resume = _resume_target(args.resume_from_checkpoint, args.output_dir)
     result = trainer.train(resume_from_checkpoint=resume)
     metrics = dict(result.metrics)

@@ -51,6 +51,12 @@ class ModelArguments:
         metadata={"help": "With --train_sampling_strategy group_by_length: batches sorted by length together "
                           "(see LengthBucketSampler). 0: transformers' own length-grouped sampler."},
     )
+    length_noise: float = field(
+        default=2.0,
+        metadata={"help": "Uniform noise, in tokens, added to the lengths before a group is sorted: near-equal "
+                          "lengths then share batches with different rows each epoch (a small set seen for many "
+                          "epochs), at the cost of some padding. 0: equal lengths only."},
+    )
     label_inner_pieces: bool = field(
         default=True,
         metadata={"help": "Give the inside tag to the pieces of a word that pipeline('ner') reads as words of "
@@ -333,12 +339,13 @@ class NERTrainer(Trainer):
     """
 
     def __init__(self, *args, label_tokens_per_row: float | None = None, length_group_batches: int | None = None,
-                 **kwargs):
+                 length_noise: float = 2.0, **kwargs):
         if label_tokens_per_row:
             kwargs.setdefault("compute_loss_func", token_weighted_loss)
         super().__init__(*args, **kwargs)
         self.label_tokens_per_row = label_tokens_per_row or None
         self.length_group_batches = length_group_batches
+        self.length_noise = length_noise
 
     def _get_train_sampler(self, train_dataset=None):
         # The Trainer hands over the training set without the columns the model does not take, `length`
@@ -352,7 +359,7 @@ class NERTrainer(Trainer):
             lengths = source.select_columns([column]).with_format("numpy")[:][column]
             # A batch here is one optimiser step's rows: accumulated micro-batches are slices of it.
             return LengthBucketSampler(lengths, self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                       self.length_group_batches)
+                                       self.length_group_batches, self.length_noise)
         return super()._get_train_sampler(train_dataset)
 
     def _get_num_items_in_batch(self, batch_samples, device):
@@ -371,10 +378,12 @@ class NERTrainer(Trainer):
 
 
 def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, compute_metrics=None, callbacks=None,
-                  length_group_batches: int | None = None):
-    """An :class:`NERTrainer` with dynamic padding; length-grouped batches come from ``training_args``."""
+                  model_args: ModelArguments | None = None):
+    """An :class:`NERTrainer` with dynamic padding; length grouping from ``training_args`` and ``model_args``."""
     per_row = label_tokens_per_row(train_rows) if train_rows is not None and "labels" in train_rows.column_names \
         else None
+    grouping = ({"length_group_batches": model_args.length_group_batches, "length_noise": model_args.length_noise}
+                if model_args is not None else {})
     return NERTrainer(
         model=model,
         args=training_args,
@@ -386,7 +395,7 @@ def build_trainer(model, tokenizer, training_args, train_rows, eval_rows=None, c
         preprocess_logits_for_metrics=_argmax,
         callbacks=callbacks,
         label_tokens_per_row=per_row,
-        length_group_batches=length_group_batches,
+        **grouping,
     )
 
 

@@ -13,13 +13,14 @@ import sys
 
 from transformers import TrainingArguments
 
-from nerbert_hf.pretraining import CorpusArguments, run_pretrain
+from nerbert_hf.pretraining import PRETRAIN_DEFAULTS, CorpusArguments, run_pretrain
 from nerbert_hf.training import ModelArguments, run_recipe
 
 
 def main(argv=None) -> int:
-    # The recipes' shared defaults (training.RECIPE_DEFAULTS): length-grouped batches, no logging service.
-    done = run_recipe("pretrain.py", (ModelArguments, CorpusArguments, TrainingArguments), run_pretrain, argv)
+    # Length-grouped batches sorted exactly in large groups, no logging service (pretraining.PRETRAIN_DEFAULTS).
+    done = run_recipe("pretrain.py", (ModelArguments, CorpusArguments, TrainingArguments), run_pretrain, argv,
+                      defaults=PRETRAIN_DEFAULTS)
     if done is None:
         return 1
     _, results = done

@@ -10,6 +10,7 @@ from conftest import save_tiny_bert
 from nerbert_hf.training import (
     IGNORE_INDEX,
     LengthBucketSampler,
+    ModelArguments,
     NERTrainer,
     build_trainer,
     label_tokens_per_row,
@@ -118,8 +119,11 @@ def test_trainer_uses_buckets_only_when_asked(tmp_path):
     args = TrainingArguments(output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, report_to="none",
                              train_sampling_strategy="group_by_length", gradient_accumulation_steps=3)
     # Through the Trainer's own dataloader, which strips the `length` column before asking for a sampler.
-    loader = build_trainer(model, tokenizer, args, train, length_group_batches=7).get_train_dataloader()
+    grouping = ModelArguments(length_group_batches=7, length_noise=0.5)
+    loader = build_trainer(model, tokenizer, args, train, model_args=grouping).get_train_dataloader()
     sampler = loader.batch_sampler.sampler  # accelerate rebuilds the loader around a BatchSampler
     assert isinstance(sampler, LengthBucketSampler) and sampler.group == 7 * 6 and sampler.batch_size == 6
-    assert list(sampler.lengths) == [4, 5, 6, 7]
-    assert type(build_trainer(model, tokenizer, args, train)._get_train_sampler()) is LengthGroupedSampler
+    assert list(sampler.lengths) == [4, 5, 6, 7] and sampler.noise == 0.5
+    stock = ModelArguments(length_group_batches=0)
+    assert type(build_trainer(model, tokenizer, args, train, model_args=stock)._get_train_sampler()) \
+        is LengthGroupedSampler

@@ -138,6 +138,23 @@ def test_paper_config_and_label_scheme_ablation_by_configuration():
     assert effective_batch_size(training) == 480
 
 
+def test_pretraining_sorts_larger_length_groups_exactly(monkeypatch, tmp_path):
+    seen = {}
+
+    def capture(model_args, corpus_args, training_args):
+        seen["model_args"] = model_args
+        return {}
+
+    monkeypatch.setattr(pretrain, "run_pretrain", capture)
+    assert pretrain.main(["--dataset_name", "c", "--output_dir", str(tmp_path / "o")]) == 0
+    assert (seen["model_args"].length_group_batches, seen["model_args"].length_noise) == (1000, 0.0)
+    assert pretrain.main(["--dataset_name", "c", "--output_dir", str(tmp_path / "o"), "--length_noise", "1.5"]) == 0
+    assert seen["model_args"].length_noise == 1.5
+    # Fine-tuning keeps its smaller noisy groups: a small set is seen for many epochs.
+    model_args, *_ = parse_recipe_args((ModelArguments, CorpusArguments, TrainingArguments), ["--output_dir", "o"])
+    assert (model_args.length_group_batches, model_args.length_noise) == (50, 2.0)
+
+
 def test_effective_batch_counts_processes():
     args = SimpleNamespace(per_device_train_batch_size=32, gradient_accumulation_steps=30, world_size=1)
     assert effective_batch_size(args) == 960
