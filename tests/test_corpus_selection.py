@@ -145,3 +145,17 @@ def test_propagate_mentions_tags_later_unlinked_mentions():
     # Bohr was only ENTITY, and Ulm keeps its own tag.
     assert out[2].tags == ["O", "O", "B-scientist", "I-scientist", "O", "B-city", "O", "O", "O"]
     assert added == 2 and all(is_valid_iob2(s.tags) for s in out)
+
+
+def test_propagate_mentions_prefers_the_longest_form_and_the_first_type():
+    from nerbert_hf.corpus.sentences import propagate_mentions
+
+    anchors = Sentence(["New", "York", "and", "New", "York", "City", "and", "York", "."],
+                       ["B-state", "I-state", "O", "B-city", "I-city", "I-city", "O", "B-city", "O"], "T", 1)
+    retyped = Sentence(["New", "York", "."], ["B-place", "I-place", "O"], "T", 1)
+    later = Sentence(["New", "York", "City", "then", "New", "York", "then", "York", "New", "."],
+                     ["O"] * 10, "T", 1)
+    out, added = propagate_mentions([anchors, retyped, later])
+    # Forms sharing a first token: the longest that fits wins; a form keeps the first type it was seen with.
+    assert out[2].tags == ["B-city", "I-city", "I-city", "O", "B-state", "I-state", "O", "B-city", "O", "O"]
+    assert added == 3

@@ -518,7 +518,9 @@ def propagate_mentions(sentences: list[Sentence]) -> tuple[list[Sentence], int]:
     run of ``O`` tokens equal to a known form (longest first) gets that type. Returns the
     sentences and how many entities were added.
     """
-    known: dict[tuple[str, ...], str] = {}
+    # Known forms by their first token, longest first: an O token is only compared with the forms that
+    # start with it (a long article knows thousands of forms), and the first that fits is the longest.
+    known: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     added = 0
     out = []
     for sentence in sentences:
@@ -531,13 +533,16 @@ def propagate_mentions(sentences: list[Sentence]) -> tuple[list[Sentence], int]:
                 j = i + 1
                 while j < len(tags) and tags[j] == "I-" + tag[2:]:
                     j += 1
-                if tag[2:] != ENTITY:
-                    known.setdefault(tuple(tokens[i:j]), tag[2:])
+                form = tuple(tokens[i:j])
+                forms = known.setdefault(form[0], [])
+                if tag[2:] != ENTITY and all(f != form for f, _ in forms):
+                    forms.append((form, tag[2:]))
+                    forms.sort(key=lambda kv: -len(kv[0]))  # stable: the first type seen of a form stays
                 i = j
                 continue
             match = None
-            if tag == "O" and known:
-                for form, label in sorted(known.items(), key=lambda kv: -len(kv[0])):
+            if tag == "O":
+                for form, label in known.get(tokens[i], ()):
                     end = i + len(form)
                     if tuple(tokens[i:end]) == form and all(t == "O" for t in tags[i:end]):
                         match = (end, label)
