@@ -54,6 +54,15 @@ _MEASURE = (
 )
 
 
+def build_command(dump: Path, data: Path, output: Path, *types: str) -> list[str]:
+    """`nerbert-hf corpus build` of ``dump`` as the benchmarks run it (one worker, ``data``'s ontology and punkt);
+    ``types`` are the typing options (``--mappings FILE`` or ``--types FOLDER``)."""
+    return [sys.executable, "-m", "nerbert_hf.cli", "corpus", "build", "--dump", str(dump),
+            "--ontology", str(data / "dbpedia" / "dbpedia-ontology-2019-02-21.owl"), *types,
+            "--punkt", str(data / "nltk" / "punkt_tab.zip"), "--min-category-count", "1",
+            "--seed", "1", "--output", str(output), "--num-proc", "1"]
+
+
 def every_target_typed(dump: Path, data: Path, target: Path) -> Path:
     """A `corpus types` folder for ``dump`` that gives every link target a class (``Place`` where the
     infobox mappings give none)."""
@@ -96,10 +105,7 @@ def main() -> int:
                  f"excerpt x{args.repeat}": repeated_dump(data / EXCERPT, args.repeat, tmp / "repeated.xml.bz2")}
 
         def build(dump: Path, *types: str) -> dict:
-            return timed([sys.executable, "-m", "nerbert_hf.cli", "corpus", "build", "--dump", str(dump),
-                          "--ontology", str(data / "dbpedia" / "dbpedia-ontology-2019-02-21.owl"), *types,
-                          "--punkt", str(data / "nltk" / "punkt_tab.zip"), "--min-category-count", "1",
-                          "--seed", "1", "--output", str(tmp / f"corpus-{len(rows)}"), "--num-proc", "1"])
+            return timed(build_command(dump, data, tmp / f"corpus-{len(rows)}", *types))
 
         for name, dump in dumps.items():
             n_articles = 98 * (args.repeat if "x" in name.split()[-1] else 1)

@@ -115,13 +115,10 @@ def repeat_corpus(corpus: str, times: int, out: Path) -> str:
 
 def every_target_typed_corpus(dump: Path, data: Path, out: Path) -> str:
     """A corpus of real Wikipedia sentences from ``dump``: every link target typed (see corpus_build.py)."""
-    from corpus_build import every_target_typed  # benchmarks/, this script's folder
+    from corpus_build import build_command, every_target_typed  # benchmarks/, this script's folder
 
     types = every_target_typed(dump, data, out / "types")
-    subprocess.run([sys.executable, "-m", "nerbert_hf.cli", "corpus", "build", "--dump", str(dump),
-                    "--ontology", str(data / "dbpedia" / "dbpedia-ontology-2019-02-21.owl"), "--types", str(types),
-                    "--punkt", str(data / "nltk" / "punkt_tab.zip"), "--min-category-count", "1", "--seed", "1",
-                    "--output", str(out / "corpus"), "--num-proc", "1"], check=True, capture_output=True)
+    subprocess.run(build_command(dump, data, out / "corpus", "--types", str(types)), check=True, capture_output=True)
     return str(out / "corpus")
 
 
