@@ -11,6 +11,7 @@ from transformers import EarlyStoppingCallback, set_seed
 from . import sampling
 from .metrics import ner_scores
 from .training import (
+    RECIPE_DEFAULTS,
     DataArguments,
     ModelArguments,
     RecipeArguments,
@@ -30,6 +31,12 @@ from .training import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Both papers fine-tune with Adam at a constant learning rate (CrossNER's code: torch.optim.Adam, no scheduler;
+# NER-BERT §4.4: Adam, 5e-5), not transformers' linear decay to zero. A few hundred steps on a low-resource
+# set are undertrained under the decay: on CrossNER politics (MiniLM, 30 epochs, seeds 11-13) validation F1
+# is 59.6 constant against 57.0 linear; seed 11 on science 55.8 against 50.7, on music 51.2 against 46.2.
+FINETUNE_DEFAULTS = {**RECIPE_DEFAULTS, "lr_scheduler_type": "constant"}
 
 
 def _few_shot(train, data_args: DataArguments, seed: int):

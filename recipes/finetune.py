@@ -5,19 +5,21 @@
     accelerate launch --config_file recipes/accelerate_configs/cpu.yaml recipes/finetune.py ...
 
 Every ``TrainingArguments`` option is accepted; a YAML config's values are overridden by the command line.
+Defaults that differ from transformers': length-grouped batches, and the papers' constant learning rate
+(``nerbert_hf.finetuning.FINETUNE_DEFAULTS``).
 """
 
 import sys
 
 from transformers import TrainingArguments
 
-from nerbert_hf.finetuning import run_finetune
+from nerbert_hf.finetuning import FINETUNE_DEFAULTS, run_finetune
 from nerbert_hf.training import DataArguments, ModelArguments, RecipeArguments, run_recipe
 
 
 def main(argv=None) -> int:
     done = run_recipe("finetune.py", (ModelArguments, DataArguments, RecipeArguments, TrainingArguments),
-                      run_finetune, argv)
+                      run_finetune, argv, defaults=FINETUNE_DEFAULTS)
     if done is None:
         return 1
     _, results = done

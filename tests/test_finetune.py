@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from datasets import load_dataset
 from transformers import TrainingArguments, pipeline
 
@@ -12,6 +13,7 @@ from conftest import save_tiny_bert
 
 from dataset_scripts import DATASETS
 from nerbert_hf.builders import build_dataset
+from nerbert_hf.finetuning import FINETUNE_DEFAULTS
 from nerbert_hf.metrics import ner_scores
 from nerbert_hf.training import DataArguments, ModelArguments, RecipeArguments, parse_recipe_args
 
@@ -90,6 +92,9 @@ def test_target_setting_outputs(tiny_model, crossner, tmp_path):
     guess = [[row[2] for row in s] for s in predicted]
     assert gold == [[labels[i] for i in tags] for tags in test["ner_tags"]]
     assert ner_scores(gold, guess)["f1"] == pytest.approx(results["test_f1"])
+    # The run trained with the recipe's defaults, the papers' constant learning rate among them.
+    saved = torch.load(out / "training_args.bin", weights_only=False)
+    assert saved.lr_scheduler_type == "constant" and saved.train_sampling_strategy == "group_by_length"
 
 
 def test_pipeline_agrees_with_recipe_predictions(tiny_model, crossner, tmp_path):
@@ -125,12 +130,19 @@ def test_yaml_config_overridden_by_command_line(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("dataset_name: d\nlearning_rate: 1.0e-4\nnum_train_epochs: 7\nseeds: [1, 2]\n"
                    "early_stopping_patience: 8\noutput_dir: o\n")
-    model, data, recipe, training = parse_recipe_args(
-        (ModelArguments, DataArguments, RecipeArguments, TrainingArguments), [str(cfg), "--learning_rate", "3e-5"])
+    types = (ModelArguments, DataArguments, RecipeArguments, TrainingArguments)
+    model, data, recipe, training = parse_recipe_args(types, [str(cfg), "--learning_rate", "3e-5"],
+                                                      defaults=FINETUNE_DEFAULTS)
     assert training.learning_rate == 3e-5 and training.num_train_epochs == 7 and recipe.seeds == [1, 2]
     assert recipe.early_stopping_patience == 8 and data.dataset_name == "d"
     assert model.model_name_or_path == "bert-base-cased"  # the papers' default
-    assert training.train_sampling_strategy == "group_by_length"  # the recipe's default
+    assert training.train_sampling_strategy == "group_by_length"  # the recipe's defaults
+    assert training.lr_scheduler_type == "constant"
+    cfg.write_text("lr_scheduler_type: cosine\noutput_dir: o\n")
+    *_, training = parse_recipe_args(types, [str(cfg)], defaults=FINETUNE_DEFAULTS)
+    assert training.lr_scheduler_type == "cosine"  # a config's value beats the recipe's default
+    *_, training = parse_recipe_args(types, [str(cfg), "--lr_scheduler_type", "linear"], defaults=FINETUNE_DEFAULTS)
+    assert training.lr_scheduler_type == "linear"
     bad = tmp_path / "bad.yaml"
     bad.write_text("learning_rat: 1\n")
     assert finetune.main([str(bad)]) == 1
